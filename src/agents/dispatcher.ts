@@ -1,0 +1,249 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ErrorValue } from '../errors/index.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import { hasRoom, type AgentCall, type CallOutcome, type InstanceSlot } from './instance.js';
+import { getPolicy } from './policies.js';
+import { retryDelay, shouldRetry } from './retry.js';
+import type { Agent, CorrectionFeedback, InstanceLoad, PolicyName, PolicyState, RoutingPolicy } from './types.js';
+
+/** What the dispatcher needs to know about the agents that exist now. */
+export interface AgentDirectory {
+  agent(id: string): Agent | undefined;
+  withCapability(capability: string): readonly Agent[];
+  slots(agentId: string): readonly InstanceSlot[];
+  weight(agentId: string): number;
+  /** False when the agent was stopped by its supervisor (escalated). */
+  isUp(agentId: string): boolean;
+}
+
+/** One step's request to whichever agent serves it. */
+export interface CallRequest {
+  readonly agent?: string | undefined;
+  readonly capability?: string | undefined;
+  readonly input: unknown;
+  readonly runId: string;
+  readonly stepId: string;
+  readonly idempotencyKey: string;
+  readonly signal?: AbortSignal | undefined;
+  /** Overrides the agent's own timeout. */
+  readonly timeoutMs?: number | undefined;
+  /** Overrides the agent's own retry policy. */
+  readonly retry?: Agent['retry'] | undefined;
+  readonly feedback?: CorrectionFeedback | undefined;
+  readonly policy?: PolicyName | undefined;
+  /** Called when an attempt starts on an instance. */
+  readonly onAttempt?: ((agentId: string, attempt: number) => void) | undefined;
+}
+
+/** The outcome of a call: never a rejection. */
+export type CallResult =
+  | { readonly ok: true; readonly output: unknown; readonly agent: string; readonly attempts: number }
+  | { readonly ok: false; readonly error: ErrorValue; readonly agent: string | undefined; readonly attempts: number };
+
+/** Options of the dispatcher. */
+export interface DispatcherOptions {
+  readonly directory: AgentDirectory;
+  readonly policy: PolicyName;
+  readonly now: () => number;
+  readonly random: () => number;
+  /** Aborted when the runtime stops: every wait ends. */
+  readonly signal: AbortSignal;
+}
+
+const BUSY_BASE_MS = 1;
+const BUSY_MAX_MS = 200;
+const MAX_FALLBACK_DEPTH = 3;
+
+/**
+ * The router and resilience layer of every step: picks an instance by policy, applies
+ * backpressure, timeout, retries with backoff, the circuit breaker, validation and fallback.
+ */
+export class Dispatcher {
+  readonly #o: DispatcherOptions;
+  readonly #breakers = new Map<string, CircuitBreaker>();
+  readonly #policyState = new Map<string, PolicyState>();
+
+  constructor(options: DispatcherOptions) {
+    this.#o = options;
+  }
+
+  /** The breaker of an agent (created on first use). */
+  breaker(agent: Agent): CircuitBreaker | null {
+    if (!agent.breaker) return null;
+    let b = this.#breakers.get(agent.id);
+    if (!b) {
+      b = new CircuitBreaker(agent.breaker, this.#o.now);
+      this.#breakers.set(agent.id, b);
+    }
+    return b;
+  }
+
+  /** Run a call to completion: the output, or the typed failure after the last retry and fallback. */
+  async call(req: CallRequest, depth = 0): Promise<CallResult> {
+    const dir = this.#o.directory;
+    const agents = req.agent !== undefined ? single(dir.agent(req.agent)) : dir.withCapability(req.capability ?? '');
+    const what = req.agent !== undefined ? `agent ${req.agent}` : `capability ${req.capability}`;
+    if (agents.length === 0) {
+      return fail({ code: 'TROUPE_AGENT_NOT_FOUND', message: `no ${what} is registered (step ${req.stepId})` }, undefined, 0);
+    }
+    const policy = getPolicy(req.policy ?? this.#o.policy);
+    const key = req.agent !== undefined ? `a:${req.agent}` : `c:${req.capability}`;
+    let state = this.#policyState.get(key);
+    if (!state) this.#policyState.set(key, (state = { cursor: 0 }));
+
+    let attempt = 0;
+    let busyWaits = 0;
+    let last: { error: ErrorValue; agent: Agent } | undefined;
+    const inputChecked = new Set<string>();
+    for (;;) {
+      if (this.#o.signal.aborted || req.signal?.aborted) {
+        return fail(abortedValue(req), last?.agent.id, attempt);
+      }
+      const pick = this.#route(agents, policy, state);
+      if (pick === 'unavailable') {
+        return this.#fallback(req, depth, agents[0]!, { code: 'TROUPE_AGENT_UNAVAILABLE', message: `no instance of ${what} can take work (stopped or circuit open)` }, attempt);
+      }
+      if (pick === 'busy') {
+        // Backpressure: every mailbox is full. Wait and route again; this is never a failure.
+        const ms = Math.min(BUSY_MAX_MS, BUSY_BASE_MS * 2 ** Math.min(busyWaits++, 10));
+        if (!(await this.#wait(ms * (0.5 + this.#o.random() / 2), req.signal))) continue;
+        continue;
+      }
+      busyWaits = 0;
+      const agent = pick.agent;
+      if (!inputChecked.has(agent.id)) {
+        const issues = agent.validateInput(req.input);
+        if (issues) {
+          return fail(
+            { code: 'TROUPE_AGENT_INPUT_INVALID', message: `input of ${agent.id} on step ${req.stepId} is invalid: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, data: { agent: agent.id, issues } },
+            agent.id,
+            attempt,
+          );
+        }
+        inputChecked.add(agent.id);
+      }
+      attempt++;
+      req.onAttempt?.(agent.id, attempt);
+      const outcome = await send(pick, {
+        input: req.input,
+        runId: req.runId,
+        stepId: req.stepId,
+        idempotencyKey: req.idempotencyKey,
+        attempt,
+        timeoutMs: req.timeoutMs ?? agent.timeoutMs,
+        signal: req.signal,
+        feedback: req.feedback,
+      });
+      const breaker = this.breaker(agent);
+      let error: ErrorValue;
+      if (outcome.ok) {
+        const issues = agent.validateOutput(outcome.output);
+        if (!issues) {
+          breaker?.success();
+          return { ok: true, output: outcome.output, agent: agent.id, attempts: attempt };
+        }
+        error = {
+          code: 'TROUPE_AGENT_OUTPUT_INVALID',
+          message: `output of ${agent.id} on step ${req.stepId} is invalid: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
+          data: { agent: agent.id, issues, output: outcome.output },
+        };
+      } else if (outcome.requeue) {
+        attempt--; // never started: route again without spending an attempt
+        continue;
+      } else {
+        error = outcome.error;
+      }
+      breaker?.failure();
+      last = { error, agent };
+      const retry = req.retry ?? agent.retry;
+      if (shouldRetry(error, attempt, retry)) {
+        await this.#wait(retryDelay(attempt, retry, this.#o.random), req.signal);
+        continue;
+      }
+      return this.#fallback(req, depth, agent, error, attempt);
+    }
+  }
+
+  #route(agents: readonly Agent[], policy: RoutingPolicy, state: PolicyState): InstanceSlot | 'busy' | 'unavailable' {
+    const dir = this.#o.directory;
+    const loads: InstanceLoad[] = [];
+    const slots: InstanceSlot[] = [];
+    let sawLive = false;
+    for (const agent of agents) {
+      if (!dir.isUp(agent.id)) continue;
+      const breaker = this.breaker(agent);
+      if (breaker && !breaker.canPass()) continue;
+      const weight = dir.weight(agent.id);
+      for (const slot of dir.slots(agent.id)) {
+        const life = slot.life;
+        if (!life || life.stopped) continue;
+        sawLive = true;
+        if (!hasRoom(slot)) continue;
+        slots.push(slot);
+        loads.push({
+          agentId: agent.id,
+          instance: slot.index,
+          inFlight: life.inFlight,
+          queued: life.queue.length,
+          concurrency: agent.concurrency,
+          mailbox: agent.mailbox,
+          weight,
+          available: true,
+        });
+      }
+    }
+    if (slots.length === 0) return sawLive ? 'busy' : this.#restarting(agents) ? 'busy' : 'unavailable';
+    if (slots.length === 1) return slots[0]!;
+    const i = policy(loads, state, this.#o.random);
+    return i < 0 ? 'busy' : slots[i]!;
+  }
+
+  /** An agent that is up but whose instances are between lives (restarting) is busy, not gone. */
+  #restarting(agents: readonly Agent[]): boolean {
+    const dir = this.#o.directory;
+    return agents.some((a) => dir.isUp(a.id) && (this.breaker(a)?.canPass() ?? true) && dir.slots(a.id).length > 0);
+  }
+
+  async #fallback(req: CallRequest, depth: number, agent: Agent, error: ErrorValue, attempts: number): Promise<CallResult> {
+    const fb = agent.definition.fallback;
+    if (fb && depth < MAX_FALLBACK_DEPTH && (fb.agent !== undefined || fb.capability !== undefined)) {
+      const r = await this.call({ ...req, agent: fb.agent, capability: fb.agent === undefined ? fb.capability : undefined, retry: undefined, timeoutMs: undefined }, depth + 1);
+      return r.ok ? r : { ...r, attempts: r.attempts + attempts };
+    }
+    return fail(error, agent.id, attempts);
+  }
+
+  /** Wait `ms`; false when aborted. */
+  async #wait(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+    const s = signal ? AbortSignal.any([signal, this.#o.signal]) : this.#o.signal;
+    try {
+      await delay(ms, undefined, { signal: s });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+function single(a: Agent | undefined): readonly Agent[] {
+  return a ? [a] : [];
+}
+
+function fail(error: ErrorValue, agent: string | undefined, attempts: number): CallResult {
+  return { ok: false, error, agent, attempts };
+}
+
+function abortedValue(req: CallRequest): ErrorValue {
+  const reason: unknown = req.signal?.reason;
+  if (reason && typeof reason === 'object' && 'code' in reason) {
+    const r = reason as ErrorValue;
+    return { code: r.code, message: r.message };
+  }
+  return { code: 'TROUPE_RUNTIME_STOPPED', message: `step ${req.stepId} of run ${req.runId} was aborted` };
+}
+
+function send(slot: InstanceSlot, call: Omit<AgentCall, 'reply'>): Promise<CallOutcome> {
+  return new Promise<CallOutcome>((resolve) => {
+    slot.ref!.send({ type: 'call', call: { ...call, reply: resolve } });
+  });
+}

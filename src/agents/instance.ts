@@ -1,0 +1,219 @@
+import type { ActorLogic, ActorRef, Snapshot } from 'xstate';
+import { TroupeError, toErrorValue, type ErrorValue } from '../errors/index.js';
+import { runWithTimeout } from './timeout.js';
+import type { Agent, CorrectionFeedback } from './types.js';
+
+/** One call of an agent, as a message in an instance's mailbox. */
+export interface AgentCall {
+  readonly input: unknown;
+  readonly runId: string;
+  readonly stepId: string;
+  readonly idempotencyKey: string;
+  readonly attempt: number;
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+  readonly feedback: CorrectionFeedback | undefined;
+  readonly reply: (outcome: CallOutcome) => void;
+}
+
+/**
+ * What an instance answers. `requeue` means the call never started (the instance crashed or
+ * stopped first): the dispatcher routes it again without counting an attempt.
+ */
+export type CallOutcome =
+  | { readonly ok: true; readonly output: unknown }
+  | { readonly ok: false; readonly error: ErrorValue; readonly requeue?: boolean };
+
+/** Messages an agent instance actor accepts. */
+export type InstanceEvent =
+  | { readonly type: 'call'; readonly call: AgentCall }
+  | { readonly type: 'crash'; readonly error: ErrorValue };
+
+/** The state of one life of an instance; a restart starts a new one. */
+export interface Incarnation {
+  inFlight: number;
+  readonly queue: AgentCall[];
+  /** False until `setup` has resolved. */
+  ready: boolean;
+  stopped: boolean;
+  state: unknown;
+  readonly abort: AbortController;
+  /** This life's actor: where a crash is reported. */
+  readonly self: ActorRef<any, InstanceEvent>;
+}
+
+/**
+ * A stable slot for instance `index` of an agent: what the router reads. It survives
+ * restarts; each actor life attaches its own `Incarnation` and `ref`.
+ */
+export interface InstanceSlot {
+  readonly agent: Agent;
+  readonly index: number;
+  life: Incarnation | null;
+  ref: ActorRef<any, InstanceEvent> | null;
+  /** Restarts so far (observability). */
+  restarts: number;
+}
+
+type InstanceSnapshot = Snapshot<undefined> & { readonly context: InstanceSlot };
+
+const STOP = 'xstate.stop';
+
+/** Create an empty slot for instance `index` of `agent`. */
+export function createSlot(agent: Agent, index: number): InstanceSlot {
+  return { agent, index, life: null, ref: null, restarts: 0 };
+}
+
+/** Calls the slot can take now without exceeding its mailbox. */
+export function hasRoom(slot: InstanceSlot): boolean {
+  const life = slot.life;
+  return life !== null && !life.stopped && life.inFlight + life.queue.length < slot.agent.concurrency + slot.agent.mailbox;
+}
+
+/**
+ * The actor logic of one agent instance: a long-lived actor that receives calls as messages,
+ * runs at most `concurrency` at once and queues at most `mailbox` more. A crash (setup throws,
+ * or `execute` throws a `TROUPE_AGENT_CRASHED` error) puts the actor in error state, which its
+ * supervisor sees; ordinary failures are answered to the caller and leave the actor running.
+ */
+export const agentInstanceLogic: ActorLogic<InstanceSnapshot, InstanceEvent | { type: typeof STOP }, InstanceSlot> = {
+  getInitialSnapshot(_scope, slot) {
+    return { status: 'active', output: undefined, error: undefined, context: slot };
+  },
+  start(snapshot, scope) {
+    const slot = snapshot.context;
+    const life: Incarnation = {
+      inFlight: 0,
+      queue: [],
+      ready: slot.agent.definition.setup === undefined,
+      stopped: false,
+      state: undefined,
+      abort: new AbortController(),
+      self: scope.self,
+    };
+    slot.life = life;
+    slot.ref = scope.self;
+    const setup = slot.agent.definition.setup;
+    if (setup) {
+      Promise.resolve()
+        .then(() => setup({ instance: slot.index, signal: life.abort.signal }))
+        .then(
+          (state) => {
+            if (life.stopped) return;
+            life.state = state;
+            life.ready = true;
+            drain(slot, life);
+          },
+          (err: unknown) => {
+            if (life.stopped) return;
+            scope.self.send({ type: 'crash', error: crashValue(slot, 'setup', err) });
+          },
+        );
+    }
+  },
+  transition(snapshot, event) {
+    if (snapshot.status !== 'active') return snapshot;
+    const slot = snapshot.context;
+    const life = slot.life!;
+    switch (event.type) {
+      case 'call':
+        if (life.stopped) {
+          event.call.reply({ ok: false, error: stoppedValue(slot), requeue: true });
+        } else if (life.ready && life.inFlight < slot.agent.concurrency) {
+          execute(slot, life, event.call);
+        } else if (life.queue.length < slot.agent.mailbox) {
+          life.queue.push(event.call);
+        } else {
+          event.call.reply({
+            ok: false,
+            requeue: true,
+            error: { code: 'TROUPE_MAILBOX_FULL', message: `agent ${slot.agent.id}#${slot.index}: mailbox full (${slot.agent.mailbox})` },
+          });
+        }
+        return snapshot;
+      case 'crash':
+        end(slot, life);
+        return { status: 'error', output: undefined, error: new TroupeError('TROUPE_AGENT_CRASHED', event.error.message, { data: event.error }), context: slot } as InstanceSnapshot;
+      case STOP:
+        end(slot, life);
+        return { status: 'stopped', output: undefined, error: undefined, context: slot } as unknown as InstanceSnapshot;
+      default:
+        return snapshot;
+    }
+  },
+  getPersistedSnapshot(snapshot) {
+    return { status: snapshot.status, output: undefined, error: undefined };
+  },
+};
+
+function execute(slot: InstanceSlot, life: Incarnation, call: AgentCall): void {
+  life.inFlight++;
+  const def = slot.agent.definition;
+  const signal = call.signal ? AbortSignal.any([call.signal, life.abort.signal]) : life.abort.signal;
+  runWithTimeout(
+    (sig) =>
+      def.execute(call.input, {
+        signal: sig,
+        attempt: call.attempt,
+        runId: call.runId,
+        stepId: call.stepId,
+        idempotencyKey: call.idempotencyKey,
+        instance: slot.index,
+        state: life.state,
+        feedback: call.feedback,
+      }),
+    call.timeoutMs,
+    signal,
+    () => `agent ${slot.agent.id} on step ${call.stepId} of run ${call.runId}`,
+  ).then(
+    (output) => finish(slot, life, call, { ok: true, output }),
+    (err: unknown) => {
+      const error = toErrorValue(err);
+      finish(slot, life, call, { ok: false, error });
+      if (error.code === 'TROUPE_AGENT_CRASHED' && !life.stopped) life.self.send({ type: 'crash', error });
+    },
+  );
+}
+
+function finish(slot: InstanceSlot, life: Incarnation, call: AgentCall, outcome: CallOutcome): void {
+  life.inFlight--;
+  try {
+    call.reply(outcome);
+  } finally {
+    if (!life.stopped && life.queue.length > 0) drain(slot, life);
+  }
+}
+
+function drain(slot: InstanceSlot, life: Incarnation): void {
+  while (life.ready && !life.stopped && life.inFlight < slot.agent.concurrency && life.queue.length > 0) {
+    execute(slot, life, life.queue.shift()!);
+  }
+}
+
+/** Stop a life: abort what runs, hand queued calls back for re-routing, tear down. */
+function end(slot: InstanceSlot, life: Incarnation): void {
+  if (life.stopped) return;
+  life.stopped = true;
+  life.abort.abort(stoppedError(slot));
+  const queued = life.queue.splice(0);
+  for (const call of queued) call.reply({ ok: false, error: stoppedValue(slot), requeue: true });
+  const teardown = slot.agent.definition.teardown;
+  if (teardown) {
+    Promise.resolve()
+      .then(() => teardown(life.state))
+      .catch(() => undefined);
+  }
+}
+
+function stoppedError(slot: InstanceSlot): TroupeError {
+  return new TroupeError('TROUPE_AGENT_UNAVAILABLE', `agent ${slot.agent.id}#${slot.index} stopped`);
+}
+
+function stoppedValue(slot: InstanceSlot): ErrorValue {
+  return { code: 'TROUPE_AGENT_UNAVAILABLE', message: `agent ${slot.agent.id}#${slot.index} is not running` };
+}
+
+function crashValue(slot: InstanceSlot, phase: string, err: unknown): ErrorValue {
+  const v = toErrorValue(err, 'TROUPE_AGENT_CRASHED');
+  return { code: 'TROUPE_AGENT_CRASHED', message: `agent ${slot.agent.id}#${slot.index} crashed in ${phase}: ${v.message}`, data: v };
+}

@@ -1,0 +1,147 @@
+import type { ErrorValue } from '../errors/index.js';
+import type { Duration } from '../util/index.js';
+
+/** A JSON Schema (draft 2020-12 subset that Ajv supports). Schemas are trusted code. */
+export type JsonSchema = Record<string, unknown> | boolean;
+
+/** How a failed call is retried. */
+export interface RetryPolicy {
+  /** Retries after the first attempt. @defaultValue 0 */
+  readonly max: number;
+  /** @defaultValue 'exponential' */
+  readonly backoff?: 'exponential' | 'fixed';
+  /** Delay before the first retry. @defaultValue 100ms */
+  readonly base?: Duration;
+  /** Upper bound on any one delay. @defaultValue 30s */
+  readonly maxDelay?: Duration;
+  /** Full jitter (`true`) or none. @defaultValue true */
+  readonly jitter?: boolean;
+  /** Codes that are never retried. @defaultValue input/output-invalid, circuit-open, not-found */
+  readonly nonRetryable?: readonly string[];
+}
+
+/** A circuit breaker per agent: closed → open after `failureThreshold` consecutive failures → half-open after `resetTimeout`. */
+export interface CircuitBreakerOptions {
+  /** @defaultValue 5 */
+  readonly failureThreshold?: number;
+  /** @defaultValue 30s */
+  readonly resetTimeout?: Duration;
+  /** Trial calls let through while half-open. @defaultValue 1 */
+  readonly halfOpenMax?: number;
+}
+
+/** What an agent's `execute` receives beside its input. */
+export interface AgentContext {
+  /** Aborted when the step times out, the run is cancelled or the runtime stops. */
+  readonly signal: AbortSignal;
+  /** 1 for the first attempt, 2 for the first retry, ... */
+  readonly attempt: number;
+  readonly runId: string;
+  readonly stepId: string;
+  /** Stable across retries and re-dispatch after a crash: use it to deduplicate side effects. */
+  readonly idempotencyKey: string;
+  /** Which instance of the agent runs this call (0-based). */
+  readonly instance: number;
+  /** What the agent's `setup` returned for this instance, if it has one. */
+  readonly state: unknown;
+  /** In a self-correction loop: the errors the previous attempt's output was rejected with. */
+  readonly feedback?: CorrectionFeedback;
+}
+
+/** Why a previous output was rejected, handed back to the agent in a self-correction loop. */
+export interface CorrectionFeedback {
+  readonly attempt: number;
+  readonly errors: readonly ValidationIssue[];
+  readonly previousOutput: unknown;
+}
+
+/** One validation problem: where (JSON pointer) and what. */
+export interface ValidationIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** What users pass to `defineAgent`. */
+export interface AgentDefinition<I = any, O = any> {
+  /** Unique id, `[a-z0-9][a-z0-9._-]*`. */
+  readonly id: string;
+  /** What the agent can do; steps may ask for a capability instead of an id. @defaultValue [] */
+  readonly capabilities?: readonly string[];
+  readonly description?: string;
+  /** JSON Schema for the input, compiled once. */
+  readonly input?: JsonSchema;
+  /** JSON Schema for the output, compiled once. */
+  readonly output?: JsonSchema;
+  /** The work. Honour `ctx.signal`. */
+  execute(input: I, ctx: AgentContext): O | Promise<O>;
+  /** @defaultValue 30s */
+  readonly timeout?: Duration;
+  /** @defaultValue { max: 0 } */
+  readonly retry?: RetryPolicy;
+  /** Calls one instance runs at once. @defaultValue 64 */
+  readonly concurrency?: number;
+  /** Instances (actors) of this agent. @defaultValue 1 */
+  readonly instances?: number;
+  /** Messages one instance queues beyond `concurrency` before it reports backpressure. @defaultValue 1024 */
+  readonly mailbox?: number;
+  /** `false` disables it. @defaultValue { failureThreshold: 5, resetTimeout: '30s' } */
+  readonly circuitBreaker?: CircuitBreakerOptions | false;
+  /** Where to send a call when this agent is unavailable or its last retry failed. */
+  readonly fallback?: { readonly agent?: string; readonly capability?: string };
+  /** Initial routing weight for the `weighted` policy. @defaultValue 1 */
+  readonly weight?: number;
+  /** Per-instance start-up; its result is `ctx.state`. A throw here is a crash handled by the supervisor. */
+  setup?(info: { instance: number; signal: AbortSignal }): unknown;
+  /** Per-instance shutdown. */
+  teardown?(state: unknown): void | Promise<void>;
+}
+
+/** An agent after `defineAgent`: normalised options and compiled validators. */
+export interface Agent<I = any, O = any> {
+  readonly id: string;
+  readonly capabilities: readonly string[];
+  readonly definition: AgentDefinition<I, O>;
+  readonly timeoutMs: number;
+  readonly retry: Required<Omit<RetryPolicy, 'base' | 'maxDelay'>> & { readonly baseMs: number; readonly maxDelayMs: number };
+  readonly concurrency: number;
+  readonly instances: number;
+  readonly mailbox: number;
+  readonly breaker: { readonly failureThreshold: number; readonly resetTimeoutMs: number; readonly halfOpenMax: number } | null;
+  readonly weight: number;
+  /** Returns the issues, or `null` when the value is valid. */
+  validateInput(value: unknown): readonly ValidationIssue[] | null;
+  validateOutput(value: unknown): readonly ValidationIssue[] | null;
+}
+
+/** A step's failure as a value in the context: what the workflow's `onError` rules route on. */
+export type StepError = ErrorValue;
+
+/** The load of one agent instance, as the router sees it. */
+export interface InstanceLoad {
+  readonly agentId: string;
+  readonly instance: number;
+  /** Calls executing now. */
+  readonly inFlight: number;
+  /** Calls waiting in the mailbox. */
+  readonly queued: number;
+  readonly concurrency: number;
+  readonly mailbox: number;
+  /** Routing weight (the `weighted` policy). */
+  readonly weight: number;
+  /** False while restarting, escalated, or circuit open. */
+  readonly available: boolean;
+}
+
+/** Router state a policy may keep between calls (e.g. the round-robin cursor), owned by the router. */
+export interface PolicyState {
+  cursor: number;
+}
+
+/**
+ * A routing policy: a pure function choosing the index of an instance in `candidates`, or -1
+ * when none can take work. Candidates arrive filtered to available instances with mailbox room.
+ */
+export type RoutingPolicy = (candidates: readonly InstanceLoad[], state: PolicyState, random: () => number) => number;
+
+/** Names of the built-in policies. */
+export type PolicyName = 'round-robin' | 'least-loaded' | 'weighted';

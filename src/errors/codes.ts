@@ -1,0 +1,71 @@
+/**
+ * The catalog of every error code troupe raises. A code is never reused or renamed:
+ * callers branch on it. `docs/errors.md` documents each one; a test keeps both in step.
+ */
+export const ErrorCodes = {
+  /** An agent did not finish within its timeout. */
+  AGENT_TIMEOUT: 'TROUPE_AGENT_TIMEOUT',
+  /** An agent's `execute` threw or rejected. */
+  AGENT_FAILED: 'TROUPE_AGENT_FAILED',
+  /** An agent's input did not match its input schema. */
+  AGENT_INPUT_INVALID: 'TROUPE_AGENT_INPUT_INVALID',
+  /** An agent's output did not match its output schema; the output never enters the context. */
+  AGENT_OUTPUT_INVALID: 'TROUPE_AGENT_OUTPUT_INVALID',
+  /** No agent is registered under the id or capability asked for. */
+  AGENT_NOT_FOUND: 'TROUPE_AGENT_NOT_FOUND',
+  /** Agents exist for the step, but none can take work (stopped, escalated or circuit open). */
+  AGENT_UNAVAILABLE: 'TROUPE_AGENT_UNAVAILABLE',
+  /** An agent instance crashed (its `setup` failed or it raised a crash); its supervisor decides. */
+  AGENT_CRASHED: 'TROUPE_AGENT_CRASHED',
+  /** An agent definition passed to `defineAgent` is malformed. */
+  AGENT_DEFINITION_INVALID: 'TROUPE_AGENT_DEFINITION_INVALID',
+  /** The agent's circuit breaker is open: calls are refused until it half-opens. */
+  CIRCUIT_OPEN: 'TROUPE_CIRCUIT_OPEN',
+  /** An agent instance's mailbox is at its limit (backpressure). */
+  MAILBOX_FULL: 'TROUPE_MAILBOX_FULL',
+  /** A workflow definition failed load-time verification. */
+  WORKFLOW_INVALID: 'TROUPE_WORKFLOW_INVALID',
+  /** A workflow file could not be read or parsed. */
+  WORKFLOW_LOAD_FAILED: 'TROUPE_WORKFLOW_LOAD_FAILED',
+  /** No workflow is registered under the name asked for. */
+  WORKFLOW_NOT_FOUND: 'TROUPE_WORKFLOW_NOT_FOUND',
+  /** An expression failed while being evaluated against a run's context. */
+  EXPRESSION_FAILED: 'TROUPE_EXPRESSION_FAILED',
+  /** A run's input did not match the workflow's input schema. */
+  RUN_INPUT_INVALID: 'TROUPE_RUN_INPUT_INVALID',
+  /** No run exists with the id asked for. */
+  RUN_NOT_FOUND: 'TROUPE_RUN_NOT_FOUND',
+  /** A run failed; `cause` holds the step's error. */
+  RUN_FAILED: 'TROUPE_RUN_FAILED',
+  /** A run was cancelled. */
+  RUN_CANCELLED: 'TROUPE_RUN_CANCELLED',
+  /** A step in a cycle was entered more often than its `maxVisits` allows. */
+  LOOP_LIMIT: 'TROUPE_LOOP_LIMIT',
+  /** An approval or rejection named a step that is not waiting for one. */
+  APPROVAL_NOT_PENDING: 'TROUPE_APPROVAL_NOT_PENDING',
+  /** A human rejected an approval step that has no `reject` branch. */
+  APPROVAL_REJECTED: 'TROUPE_APPROVAL_REJECTED',
+  /** A supervisor exceeded its restart intensity and escalated to its parent. */
+  SUPERVISOR_ESCALATED: 'TROUPE_SUPERVISOR_ESCALATED',
+  /** The runtime is stopping or stopped and takes no new work. */
+  RUNTIME_STOPPED: 'TROUPE_RUNTIME_STOPPED',
+  /** A runtime option is invalid. */
+  RUNTIME_OPTIONS_INVALID: 'TROUPE_RUNTIME_OPTIONS_INVALID',
+  /** A command-line flag or argument is invalid. */
+  CLI_USAGE: 'TROUPE_CLI_USAGE',
+  /** A file named on the command line could not be read or parsed. */
+  CLI_INPUT_INVALID: 'TROUPE_CLI_INPUT_INVALID',
+  /** An agent module named by a workflow could not be loaded or exports no agents. */
+  MODULE_LOAD_FAILED: 'TROUPE_MODULE_LOAD_FAILED',
+  /** A duration string such as `30s` could not be parsed. */
+  DURATION_INVALID: 'TROUPE_DURATION_INVALID',
+  /** An agent id was registered twice in one registry. */
+  AGENT_DUPLICATE: 'TROUPE_AGENT_DUPLICATE',
+  /** No routing policy exists under the name asked for. */
+  ROUTING_POLICY_UNKNOWN: 'TROUPE_ROUTING_POLICY_UNKNOWN',
+  /** A routing weight is not a finite number >= 0. */
+  ROUTING_WEIGHT_INVALID: 'TROUPE_ROUTING_WEIGHT_INVALID',
+} as const;
+
+/** Every code troupe raises. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,0 +1,2 @@
+export { ErrorCodes, type ErrorCode } from './codes.js';
+export { TroupeError, isTroupeError, toErrorValue, fromErrorValue, type ErrorValue } from './troupe-error.js';

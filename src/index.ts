@@ -1,0 +1,43 @@
+/**
+ * troupe — an actor-model runtime for orchestrating AI agents. This file names every public
+ * export; nothing else is importable (see package.json `exports`).
+ */
+export { createRuntime, TroupeRuntime } from './runtime/runtime.js';
+export type { Runtime, RuntimeOptions, RunHandle, RunEvent, StartOptions } from './runtime/types.js';
+export { defineAgent, isAgent } from './agents/define-agent.js';
+export type {
+  Agent,
+  AgentContext,
+  AgentDefinition,
+  CircuitBreakerOptions,
+  CorrectionFeedback,
+  InstanceLoad,
+  JsonSchema,
+  PolicyName,
+  PolicyState,
+  RetryPolicy,
+  RoutingPolicy,
+  ValidationIssue,
+} from './agents/types.js';
+export { policies, roundRobin, leastLoaded, weighted } from './agents/policies.js';
+export type {
+  ApprovalSpec,
+  Branch,
+  Compensation,
+  Expression,
+  InputMapping,
+  Next,
+  NextRule,
+  StepDefinition,
+  Target,
+  WorkflowDefinition,
+  WorkflowIssue,
+} from './workflow/types.js';
+export { parseWorkflow, loadWorkflowFile, type LoadedWorkflow } from './workflow/load.js';
+export { verifyWorkflow, definitionHash } from './workflow/verify.js';
+export { workflowSchema } from './workflow/schema.js';
+export { MemoryStore } from './store/memory-store.js';
+export { verifyChain, type ChainCheck } from './store/chain.js';
+export type { ContextEntry, EntryKind, RunQuery, RunRecord, RunSnapshot, RunStatus, Store } from './store/types.js';
+export { TroupeError, isTroupeError, ErrorCodes, type ErrorCode, type ErrorValue } from './errors/index.js';
+export { parseDuration, type Duration } from './util/index.js';

@@ -1,0 +1,136 @@
+import { createActor, type AnyActor } from 'xstate';
+import type { AgentDirectory } from '../agents/dispatcher.js';
+import { defineAgent } from '../agents/define-agent.js';
+import { agentInstanceLogic, createSlot, type InstanceSlot } from '../agents/instance.js';
+import { createRegistry, type Registry } from '../agents/registry.js';
+import type { Agent, AgentDefinition } from '../agents/types.js';
+import { addChild, createSupervisor, removeChild, type SupervisionEvent, type SupervisorOptions, type SupervisorRef } from './supervision/index.js';
+
+/** How the agents' supervisors behave. */
+export interface AgentSupervision {
+  /** Restarts of one agent's instances allowed in `withinMs` before the agent is taken out of service. */
+  readonly maxRestarts: number;
+  readonly withinMs: number;
+  /** Backoff between restarts. */
+  readonly backoff: { readonly baseMs: number; readonly maxMs: number };
+}
+
+/** Defaults: 5 restarts in 10 s per agent, backoff 10 ms doubling to 1 s. */
+export const DEFAULT_AGENT_SUPERVISION: AgentSupervision = { maxRestarts: 5, withinMs: 10_000, backoff: { baseMs: 10, maxMs: 1_000 } };
+
+/**
+ * The agents side of the actor tree: the registry (who can do what), one supervisor per agent
+ * over its instance actors (one-for-one), all under the `agents` supervisor. An agent whose
+ * supervisor escalates is taken out of service (status `down`); its siblings never notice.
+ */
+export class AgentHost implements AgentDirectory {
+  readonly registry: Registry;
+  readonly supervisor: AnyActor;
+  readonly #slots = new Map<string, InstanceSlot[]>();
+  readonly #opts: AgentSupervision;
+  readonly #listeners = new Set<(e: SupervisionEvent) => void>();
+
+  constructor(options: { supervision?: AgentSupervision; now: () => number }) {
+    this.#opts = options.supervision ?? DEFAULT_AGENT_SUPERVISION;
+    this.registry = createRegistry();
+    this.supervisor = createActor(
+      createSupervisor({
+        id: 'agents',
+        strategy: 'one-for-one',
+        // Agent supervisors are temporary children: one that escalates is not restarted, so a
+        // crashing agent can never exhaust this supervisor's intensity and take its siblings down.
+        intensity: { maxRestarts: 1, withinMs: 1 },
+        now: options.now,
+        onEvent: (e) => this.#onEvent(e),
+      }),
+    );
+    this.supervisor.start();
+  }
+
+  /** Observe supervision events of the agents subtree. */
+  onEvent(listener: (e: SupervisionEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Register an agent and start its instances. @throws `TROUPE_AGENT_DEFINITION_INVALID`, `TROUPE_RUNTIME_OPTIONS_INVALID` for a duplicate id */
+  register(def: Agent | AgentDefinition): Agent {
+    const agent = defineAgent(def);
+    this.registry.register(agent);
+    const slots = Array.from({ length: agent.instances }, (_, i) => createSlot(agent, i));
+    this.#slots.set(agent.id, slots);
+    const perAgent: SupervisorOptions = {
+      id: `agent:${agent.id}`,
+      strategy: 'one-for-one',
+      intensity: { maxRestarts: this.#opts.maxRestarts, withinMs: this.#opts.withinMs },
+      backoff: this.#opts.backoff,
+      children: slots.map((slot) => ({ id: `${agent.id}#${slot.index}`, logic: agentInstanceLogic, input: slot, restart: 'permanent' as const })),
+      onEvent: (e) => this.#onEvent(e),
+    };
+    addChild(this.supervisor as unknown as SupervisorRef, { id: `agent:${agent.id}`, logic: createSupervisor(perAgent), restart: 'temporary' });
+    return agent;
+  }
+
+  /** Stop an agent's instances and forget it. */
+  unregister(id: string): boolean {
+    if (!this.registry.unregister(id)) return false;
+    removeChild(this.supervisor as unknown as SupervisorRef, `agent:${id}`);
+    this.#slots.delete(id);
+    return true;
+  }
+
+  // ---- AgentDirectory (the router's hot path: O(1) reads) ------------------------------
+
+  agent(id: string): Agent | undefined {
+    return this.registry.get(id);
+  }
+
+  withCapability(capability: string): readonly Agent[] {
+    return this.registry.byCapability(capability);
+  }
+
+  slots(agentId: string): readonly InstanceSlot[] {
+    return this.#slots.get(agentId) ?? [];
+  }
+
+  weight(agentId: string): number {
+    return this.registry.weight(agentId) ?? 1;
+  }
+
+  isUp(agentId: string): boolean {
+    return this.registry.status(agentId)?.state !== 'down';
+  }
+
+  /** Stop every agent actor. */
+  stop(): void {
+    this.supervisor.stop();
+  }
+
+  #onEvent(e: SupervisionEvent): void {
+    if (e.type === 'child.restarted' && e.supervisor.startsWith('agent:')) {
+      const [agentId, index] = splitInstance(e.child);
+      const slot = this.#slots.get(agentId)?.[index];
+      if (slot) slot.restarts++;
+    }
+    if (e.type === 'child.failed' && e.supervisor === 'agents' && e.child.startsWith('agent:')) {
+      const id = e.child.slice('agent:'.length);
+      if (this.registry.get(id)) this.registry.setStatus(id, 'down', describe(e.error));
+    }
+    for (const l of this.#listeners) {
+      try {
+        l(e);
+      } catch {
+        // listeners must not break supervision
+      }
+    }
+  }
+}
+
+function splitInstance(child: string): [string, number] {
+  const i = child.lastIndexOf('#');
+  return [child.slice(0, i), Number(child.slice(i + 1))];
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,251 @@
+import { randomUUID } from 'node:crypto';
+import { Dispatcher } from '../agents/dispatcher.js';
+import { policyNames } from '../agents/policies.js';
+import type { Agent, AgentDefinition } from '../agents/types.js';
+import { TroupeError } from '../errors/index.js';
+import { MemoryStore } from '../store/memory-store.js';
+import { genesisHash } from '../store/chain.js';
+import type { RunRecord, Store } from '../store/types.js';
+import type { CompiledWorkflow } from '../workflow/compile.js';
+import { loadWorkflowFile, type LoadedWorkflow } from '../workflow/load.js';
+import { RunCore, type RunEnv } from '../workflow/run.js';
+import type { WorkflowDefinition } from '../workflow/types.js';
+import { AgentHost } from './agent-host.js';
+import { WorkflowCatalog, type DefinitionSources } from './catalog.js';
+import { loadAgentModule } from './modules.js';
+import type { RunEvent, RunHandle, Runtime, RuntimeOptions, StartOptions } from './types.js';
+
+const FINISHED_KEPT = 10_000;
+
+/**
+ * Start a runtime: the actor tree (agents under their supervisors, runs as actors), the router,
+ * the store. Stop it with `runtime.stop()`; afterwards the process can exit by itself.
+ *
+ * @throws TroupeError `TROUPE_RUNTIME_OPTIONS_INVALID`, `TROUPE_AGENT_DEFINITION_INVALID`, `TROUPE_WORKFLOW_INVALID`
+ * @example
+ * ```ts
+ * const rt = await createRuntime({ agents: [echo], workflows: [hello] });
+ * const run = await rt.start('hello', { name: 'Ada' });
+ * console.log(await run.result());
+ * await rt.stop();
+ * ```
+ */
+export async function createRuntime(options: RuntimeOptions = {}): Promise<TroupeRuntime> {
+  if (options.policy !== undefined && !policyNames.includes(options.policy)) {
+    throw new TroupeError('TROUPE_RUNTIME_OPTIONS_INVALID', `policy must be one of ${policyNames.join(', ')}, got ${JSON.stringify(options.policy)}`, {
+      data: { option: 'policy' },
+    });
+  }
+  const rt = new TroupeRuntime(options);
+  try {
+    for (const a of options.agents ?? []) rt.registerAgent(a);
+    for (const w of options.workflows ?? []) rt.registerWorkflow(w);
+  } catch (e) {
+    await rt.stop();
+    throw e;
+  }
+  return rt;
+}
+
+/** The runtime `createRuntime` returns. Wires the modules; holds none of their logic. */
+export class TroupeRuntime implements Runtime {
+  readonly store: Store;
+  readonly agents: AgentHost;
+  readonly dispatcher: Dispatcher;
+  readonly workflows: WorkflowCatalog;
+  readonly #stop = new AbortController();
+  readonly #runs = new Map<string, RunCore>();
+  readonly #finished = new Map<string, RunCore>();
+  readonly #listeners = new Set<(e: RunEvent) => void>();
+  readonly #env: RunEnv;
+  readonly #now: () => number;
+  #stopping: Promise<void> | null = null;
+  #drained: (() => void) | null = null;
+
+  constructor(options: RuntimeOptions) {
+    this.#now = options.now ?? Date.now;
+    this.store = options.store ?? new MemoryStore();
+    this.agents = new AgentHost({ now: this.#now });
+    this.dispatcher = new Dispatcher({
+      directory: this.agents,
+      policy: options.policy ?? 'round-robin',
+      now: this.#now,
+      random: options.random ?? Math.random,
+      signal: this.#stop.signal,
+    });
+    this.workflows = new WorkflowCatalog({
+      hasAgent: (id) => this.agents.agent(id) !== undefined,
+      hasCapability: (c) => this.agents.withCapability(c).length > 0,
+    });
+    const listeners = this.#listeners;
+    this.#env = {
+      dispatcher: this.dispatcher,
+      store: this.store,
+      now: this.#now,
+      policy: options.policy ?? 'round-robin',
+      autoApprove: options.autoApprove ?? false,
+      get emit() {
+        return listeners.size === 0
+          ? null
+          : (e: RunEvent) => {
+              for (const l of listeners) l(e);
+            };
+      },
+      finished: (run) => this.#onFinished(run),
+      child: (parent, step, wf, input) => this.#child(parent, step, wf, input),
+    };
+  }
+
+  registerAgent(agent: Agent | AgentDefinition): Agent {
+    this.#assertRunning();
+    return this.agents.register(agent);
+  }
+
+  registerWorkflow(definition: WorkflowDefinition): void {
+    this.#assertRunning();
+    this.workflows.register(definition);
+  }
+
+  /**
+   * Load a workflow file (YAML or JSON): import its agent modules, register its agents, its
+   * sub-workflow files and the workflow. Returns the workflow's name.
+   *
+   * @throws `TROUPE_WORKFLOW_LOAD_FAILED`, `TROUPE_WORKFLOW_INVALID`, `TROUPE_MODULE_LOAD_FAILED`
+   */
+  async load(file: string): Promise<string> {
+    this.#assertRunning();
+    const loaded = await loadWorkflowFile(file);
+    await this.#registerModules(loaded);
+    this.workflows.register(loaded.definition, sourcesOf(loaded));
+    return loaded.definition.name;
+  }
+
+  async start(workflow: string | WorkflowDefinition, input: unknown = {}, options: StartOptions = {}): Promise<RunHandle> {
+    this.#assertRunning();
+    const wf = typeof workflow === 'string' ? this.workflows.get(workflow) : this.workflows.compile(workflow);
+    const issues = wf.validateInput(input);
+    if (issues) {
+      throw new TroupeError('TROUPE_RUN_INPUT_INVALID', `input of workflow ${wf.name} is invalid: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, {
+        data: { workflow: wf.name, issues },
+      });
+    }
+    const id = options.runId ?? randomUUID();
+    if (this.#runs.has(id) || this.#finished.has(id)) {
+      throw new TroupeError('TROUPE_RUNTIME_OPTIONS_INVALID', `a run with id ${id} already exists`, { data: { runId: id } });
+    }
+    const record = this.#record(id, wf, input);
+    await this.store.createRun(record);
+    const run = new RunCore(wf, options.policy ? { ...this.#env, policy: options.policy } : this.#env, record);
+    this.#runs.set(id, run);
+    return run.start();
+  }
+
+  getRun(runId: string): RunHandle {
+    const run = this.#runs.get(runId) ?? this.#finished.get(runId);
+    if (!run) throw new TroupeError('TROUPE_RUN_NOT_FOUND', `no run with id ${runId} in this runtime`, { data: { runId } });
+    return run;
+  }
+
+  /** Runs in progress now (running or waiting). */
+  activeRuns(): RunHandle[] {
+    return [...this.#runs.values()];
+  }
+
+  setWeight(agentId: string, weight: number): void {
+    this.agents.registry.setWeight(agentId, weight);
+  }
+
+  /** Observe every run's events (metrics, inspector). Returns the unsubscribe function. */
+  on(listener: (event: RunEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.#stopping ??= this.#doStop(options.timeoutMs ?? 5_000);
+    return this.#stopping;
+  }
+
+  async #doStop(timeoutMs: number): Promise<void> {
+    const busy = (): boolean => [...this.#runs.values()].some((r) => r.record.status === 'running');
+    if (busy()) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.#drained = () => {
+          if (!busy()) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+      });
+    }
+    this.#drained = null;
+    this.#stop.abort(new TroupeError('TROUPE_RUNTIME_STOPPED', 'the runtime is stopping'));
+    for (const run of this.#runs.values()) run.interrupt();
+    this.#runs.clear();
+    this.agents.stop();
+    await this.store.close();
+  }
+
+  #record(id: string, wf: CompiledWorkflow, input: unknown, parentRunId?: string): RunRecord {
+    const now = this.#now();
+    return {
+      id,
+      workflow: wf.name,
+      definitionHash: wf.hash,
+      input,
+      status: 'running',
+      createdAt: now,
+      updatedAt: now,
+      headSeq: 0,
+      headHash: genesisHash(wf.hash, input),
+      currentSteps: [],
+      ...(parentRunId ? { parentRunId } : {}),
+    };
+  }
+
+  #child(parent: RunCore, step: string, wf: CompiledWorkflow, _input: unknown): RunCore {
+    const id = `${parent.id}/${step}:${randomUUID().slice(0, 8)}`;
+    const compiledStep = parent.wf.steps.get(step)!;
+    const inputPromise = compiledStep.call?.input ? compiledStep.call.input.evaluate(parent.log.view) : Promise.resolve(parent.log.view.input);
+    // The child's input is resolved before its record is written; its log waits for both.
+    const record = this.#record(id, wf, undefined, parent.id);
+    const ready = inputPromise.then(async (input) => {
+      (record as { input: unknown }).input = input;
+      record.headHash = genesisHash(wf.hash, input);
+      await this.store.createRun(record);
+      return input;
+    });
+    const child = new RunCore(wf, this.#env, record, ready);
+    child.onDone = (ok, value) => parent.childDone(step, ok, value, child);
+    parent.adopt(child);
+    this.#runs.set(id, child);
+    return child;
+  }
+
+  #onFinished(run: RunCore): void {
+    this.#runs.delete(run.id);
+    this.#finished.set(run.id, run);
+    if (this.#finished.size > FINISHED_KEPT) this.#finished.delete(this.#finished.keys().next().value!);
+    this.#drained?.();
+  }
+
+  async #registerModules(loaded: LoadedWorkflow): Promise<void> {
+    for (const file of loaded.agentModules) {
+      for (const agent of await loadAgentModule(file)) {
+        if (this.agents.agent(agent.id) !== agent) this.agents.register(agent);
+      }
+    }
+    for (const sub of loaded.subWorkflows.values()) await this.#registerModules(sub);
+  }
+
+  #assertRunning(): void {
+    if (this.#stopping) throw new TroupeError('TROUPE_RUNTIME_STOPPED', 'the runtime is stopping or stopped and takes no new work');
+  }
+}
+
+function sourcesOf(loaded: LoadedWorkflow): DefinitionSources {
+  const children = new Map<string, { definition: WorkflowDefinition; sources: DefinitionSources }>();
+  for (const [ref, sub] of loaded.subWorkflows) children.set(ref, { definition: sub.definition, sources: sourcesOf(sub) });
+  return { source: loaded.source, children };
+}

@@ -1,0 +1,3 @@
+export type { ContextEntry, EntryKind, RunQuery, RunRecord, RunSnapshot, RunStatus, Store } from './types.js';
+export { MemoryStore } from './memory-store.js';
+export { genesisHash, entryHash, sealEntry, verifyChain, type ChainCheck, type UnhashedEntry } from './chain.js';

@@ -1,0 +1,95 @@
+import { TroupeError } from '../errors/index.js';
+import type { ContextEntry, RunQuery, RunRecord, RunSnapshot, Store } from './types.js';
+
+const FINISHED = new Set(['completed', 'failed', 'cancelled']);
+
+/**
+ * The in-process `Store`: nothing survives the process. Fast, and the reference the LMDB
+ * adapter's conformance suite is checked against.
+ */
+export class MemoryStore implements Store {
+  readonly #runs = new Map<string, RunRecord>();
+  readonly #logs = new Map<string, ContextEntry[]>();
+  readonly #snapshots = new Map<string, RunSnapshot>();
+  #closed = false;
+
+  async createRun(record: RunRecord): Promise<void> {
+    this.#open();
+    if (this.#runs.has(record.id)) {
+      throw new TroupeError('TROUPE_RUNTIME_OPTIONS_INVALID', `run id ${record.id} already exists`, { data: { runId: record.id } });
+    }
+    this.#runs.set(record.id, { ...record, currentSteps: [...record.currentSteps] });
+    this.#logs.set(record.id, []);
+  }
+
+  async append(runId: string, entry: ContextEntry, patch?: Partial<RunRecord>): Promise<void> {
+    this.#open();
+    const run = this.#run(runId);
+    const log = this.#logs.get(runId)!;
+    if (entry.seq !== log.length + 1) {
+      throw new TroupeError('TROUPE_RUNTIME_OPTIONS_INVALID', `run ${runId}: append of seq ${entry.seq} after seq ${log.length}`, {
+        data: { runId, seq: entry.seq },
+      });
+    }
+    log.push(entry);
+    run.headSeq = entry.seq;
+    run.headHash = entry.hash;
+    run.updatedAt = entry.at;
+    if (patch) Object.assign(run, patch);
+  }
+
+  async updateRun(runId: string, patch: Partial<RunRecord>): Promise<void> {
+    this.#open();
+    Object.assign(this.#run(runId), patch);
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const r = this.#runs.get(runId);
+    return r && { ...r, currentSteps: [...r.currentSteps] };
+  }
+
+  async listRuns(query: RunQuery = {}): Promise<RunRecord[]> {
+    const statuses = query.status === undefined ? undefined : new Set([query.status].flat());
+    const out: RunRecord[] = [];
+    for (const r of this.#runs.values()) {
+      if (statuses && !statuses.has(r.status)) continue;
+      if (query.workflow !== undefined && r.workflow !== query.workflow) continue;
+      out.push({ ...r, currentSteps: [...r.currentSteps] });
+      if (query.limit !== undefined && out.length >= query.limit) break;
+    }
+    return out;
+  }
+
+  async read(runId: string, version?: number): Promise<ContextEntry[]> {
+    const log = this.#logs.get(runId);
+    if (!log) throw new TroupeError('TROUPE_RUN_NOT_FOUND', `no run with id ${runId}`, { data: { runId } });
+    return version === undefined ? log.slice() : log.slice(0, Math.max(0, version));
+  }
+
+  async saveSnapshot(snapshot: RunSnapshot): Promise<void> {
+    this.#open();
+    this.#snapshots.set(snapshot.runId, snapshot);
+  }
+
+  async loadSnapshot(runId: string): Promise<RunSnapshot | undefined> {
+    return this.#snapshots.get(runId);
+  }
+
+  async recover(): Promise<RunRecord[]> {
+    return (await this.listRuns()).filter((r) => !FINISHED.has(r.status));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  #run(runId: string): RunRecord {
+    const r = this.#runs.get(runId);
+    if (!r) throw new TroupeError('TROUPE_RUN_NOT_FOUND', `no run with id ${runId}`, { data: { runId } });
+    return r;
+  }
+
+  #open(): void {
+    if (this.#closed) throw new TroupeError('TROUPE_RUNTIME_STOPPED', 'the store is closed');
+  }
+}

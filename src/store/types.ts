@@ -1,0 +1,80 @@
+import type { ErrorValue } from '../errors/index.js';
+
+/** Lifecycle state of a run. */
+export type RunStatus = 'running' | 'waiting-approval' | 'paused' | 'completed' | 'failed' | 'cancelled';
+
+/** What an entry in the context log records. */
+export type EntryKind = 'step' | 'error' | 'approval' | 'compensation';
+
+/** One immutable entry of a run's context log. `seq` starts at 1; version N is the log up to seq N. */
+export interface ContextEntry {
+  readonly seq: number;
+  readonly kind: EntryKind;
+  /** Step id (for a parallel branch `step.branch`, for a map item `step[i]`). */
+  readonly step: string;
+  readonly agent?: string;
+  /** SHA-256 of the canonical encoding of the input the step ran with. */
+  readonly inputHash?: string;
+  /** The recorded output (for `error`, the error value). */
+  readonly output: unknown;
+  /** Milliseconds since the epoch. */
+  readonly at: number;
+  readonly durationMs?: number;
+  readonly attempts?: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/** The record of one run. */
+export interface RunRecord {
+  readonly id: string;
+  readonly workflow: string;
+  /** SHA-256 of the canonical workflow definition. */
+  readonly definitionHash: string;
+  readonly input: unknown;
+  status: RunStatus;
+  readonly createdAt: number;
+  updatedAt: number;
+  /** Seq and hash of the last entry (the chain's head); 0 and the genesis hash when empty. */
+  headSeq: number;
+  headHash: string;
+  /** Steps active now. */
+  currentSteps: string[];
+  output?: unknown;
+  error?: ErrorValue;
+  readonly parentRunId?: string;
+}
+
+/** Filter for `Store.listRuns`. */
+export interface RunQuery {
+  readonly status?: RunStatus | readonly RunStatus[];
+  readonly workflow?: string;
+  readonly limit?: number;
+}
+
+/** A snapshot of a run's derived state, to speed up recovery (never the source of truth). */
+export interface RunSnapshot {
+  readonly runId: string;
+  readonly seq: number;
+  readonly state: unknown;
+}
+
+/**
+ * The persistence port. `MemoryStore` and (next) `LmdbStore` implement it; one conformance
+ * suite runs on both. Appends for one run are serial; different runs may write concurrently.
+ */
+export interface Store {
+  createRun(record: RunRecord): Promise<void>;
+  /** Append an entry and move the run's head; resolves when the entry is as durable as the store promises. */
+  append(runId: string, entry: ContextEntry, patch?: Partial<RunRecord>): Promise<void>;
+  updateRun(runId: string, patch: Partial<RunRecord>): Promise<void>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  listRuns(query?: RunQuery): Promise<RunRecord[]>;
+  /** Entries with `seq <= version` (all when omitted), in order. */
+  read(runId: string, version?: number): Promise<ContextEntry[]>;
+  saveSnapshot(snapshot: RunSnapshot): Promise<void>;
+  loadSnapshot(runId: string): Promise<RunSnapshot | undefined>;
+  /** Runs that were not finished when the store was last closed: what recovery resumes. */
+  recover(): Promise<RunRecord[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,133 @@
+import { sealEntry } from '../store/chain.js';
+import type { ContextEntry, EntryKind, RunRecord, Store } from '../store/types.js';
+import { deepFreeze } from '../util/index.js';
+
+/** The read-only view of a run's context that expressions and agents see. */
+export type ContextView = Readonly<Record<string, unknown>>;
+
+/** Apply one entry to a view, returning the next view (the old one is untouched). */
+export function applyEntry(view: ContextView, entry: ContextEntry): ContextView {
+  if (entry.kind === 'compensation') return view;
+  const { step } = entry;
+  const bracket = step.indexOf('[');
+  const dot = step.indexOf('.');
+  let next: Record<string, unknown>;
+  if (bracket > 0) {
+    // A map item `step[i]`: the step's output is the list of item results.
+    const id = step.slice(0, bracket);
+    const index = Number(step.slice(bracket + 1, -1));
+    const prev = view[id];
+    const list = Array.isArray(prev) ? prev.slice() : [];
+    list[index] = entry.output;
+    next = { ...view, [id]: Object.freeze(list) };
+  } else if (dot > 0) {
+    // A parallel branch `step.branch`: the step's output is the object of branch results.
+    const id = step.slice(0, dot);
+    const prev = view[id];
+    const obj = prev && typeof prev === 'object' && !Array.isArray(prev) ? prev : {};
+    next = { ...view, [id]: Object.freeze({ ...obj, [step.slice(dot + 1)]: entry.output }) };
+  } else if (entry.kind === 'error') {
+    next = { ...view, [step]: Object.freeze({ error: entry.output }) };
+  } else {
+    next = { ...view, [step]: entry.output };
+  }
+  return Object.freeze(next);
+}
+
+/** Rebuild the view at the end of `entries` (time travel: pass a prefix). */
+export function viewOf(input: unknown, entries: readonly ContextEntry[]): ContextView {
+  let view: ContextView = Object.freeze({ input });
+  for (const e of entries) view = applyEntry(view, e);
+  return view;
+}
+
+/** What an append records, before the log gives it a seq and hashes. */
+export interface EntryDraft {
+  readonly kind: EntryKind;
+  readonly step: string;
+  readonly agent?: string | undefined;
+  readonly inputHash?: string | undefined;
+  readonly output: unknown;
+  readonly durationMs?: number | undefined;
+  readonly attempts?: number | undefined;
+}
+
+/**
+ * A run's context log: append-only, hash-chained, with the current view kept up to date.
+ * Appends are ordered by the synchronous part of `append` (seq and prevHash are assigned
+ * before the first await), so concurrent branches never interleave wrongly.
+ */
+export class ContextLog {
+  #view: ContextView;
+  #seq: number;
+  #head: string;
+  #last: unknown = undefined;
+
+  constructor(
+    private readonly record: RunRecord,
+    private readonly store: Store,
+    private readonly now: () => number,
+    input: unknown,
+  ) {
+    this.#view = Object.freeze({ input: deepFreeze(input) });
+    this.#seq = record.headSeq;
+    this.#head = record.headHash;
+  }
+
+  /** The current view. */
+  get view(): ContextView {
+    return this.#view;
+  }
+
+  /** Set the run's input once it is known (a sub-run's input resolves after its actor exists). */
+  setInput(input: unknown): void {
+    this.#view = Object.freeze({ ...this.#view, input: deepFreeze(input) });
+  }
+
+  /** The output of the last step entry appended. */
+  get lastOutput(): unknown {
+    return this.#last;
+  }
+
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** Append an entry; resolves when the store has it. */
+  append(draft: EntryDraft, patch?: Partial<RunRecord>): Promise<ContextEntry> {
+    const output = deepFreeze(draft.output);
+    const base = {
+      seq: ++this.#seq,
+      kind: draft.kind,
+      step: draft.step,
+      output,
+      at: this.now(),
+      prevHash: this.#head,
+    };
+    const entry = sealEntry(withOptional(base, draft));
+    this.#head = entry.hash;
+    this.#view = applyEntry(this.#view, entry);
+    if (draft.kind === 'step') this.#last = output;
+    this.record.headSeq = entry.seq;
+    this.record.headHash = entry.hash;
+    this.record.updatedAt = entry.at;
+    return this.store.append(this.record.id, entry, patch).then(() => entry);
+  }
+
+  /** Replay an entry already in the store (recovery): view and head move, nothing is written. */
+  replay(entry: ContextEntry): void {
+    this.#seq = entry.seq;
+    this.#head = entry.hash;
+    this.#view = applyEntry(this.#view, entry);
+    if (entry.kind === 'step') this.#last = entry.output;
+  }
+}
+
+function withOptional(base: Omit<ContextEntry, 'hash' | 'agent' | 'inputHash' | 'durationMs' | 'attempts'>, d: EntryDraft): Omit<ContextEntry, 'hash'> {
+  const e: Record<string, unknown> = { ...base };
+  if (d.agent !== undefined) e.agent = d.agent;
+  if (d.inputHash !== undefined) e.inputHash = d.inputHash;
+  if (d.durationMs !== undefined) e.durationMs = d.durationMs;
+  if (d.attempts !== undefined) e.attempts = d.attempts;
+  return e as unknown as Omit<ContextEntry, 'hash'>;
+}

@@ -1,0 +1,437 @@
+import { createActor, type AnyActor } from 'xstate';
+import type { Dispatcher } from '../agents/dispatcher.js';
+import type { PolicyName } from '../agents/types.js';
+import { TroupeError, type ErrorValue, fromErrorValue } from '../errors/index.js';
+import type { RunEvent, RunHandle } from '../runtime/types.js';
+import type { ContextEntry, RunRecord, RunStatus, Store } from '../store/types.js';
+import { hashValue } from '../util/index.js';
+import type { CompiledStep, CompiledWorkflow } from './compile.js';
+import { ContextLog, type ContextView, type EntryDraft } from './context.js';
+import type { MachineCore } from './machine.js';
+import { route, truthy } from './routing.js';
+import { callOnce, resolveInput, runTask, type CallDone, type StepHost } from './step-runner.js';
+
+/** What a run needs from the runtime. */
+export interface RunEnv {
+  readonly dispatcher: Dispatcher;
+  readonly store: Store;
+  readonly now: () => number;
+  readonly policy: PolicyName;
+  readonly autoApprove: boolean;
+  /** Runtime-wide event sink (metrics, inspector); called only when someone listens. */
+  readonly emit: ((event: RunEvent) => void) | null;
+  /** A run finished (completed, failed or cancelled). */
+  finished(run: RunCore): void;
+  /** Create a child run for a `workflow:` step. */
+  child(parent: RunCore, step: string, wf: CompiledWorkflow, input: unknown): RunCore;
+}
+
+type Pending = { readonly step: CompiledStep; readonly output: unknown };
+const FINISHED: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
+
+/**
+ * One run: its actor (the workflow's machine), its context log, and the work of each step.
+ * It is also the `RunHandle` users hold. Runs share nothing mutable with each other.
+ */
+export class RunCore implements RunHandle, MachineCore, StepHost {
+  readonly id: string;
+  readonly workflow: string;
+  readonly record: RunRecord;
+  readonly log: ContextLog;
+  actor!: AnyActor;
+  readonly dispatcher: Dispatcher;
+  readonly policy: PolicyName;
+  readonly #abort = new AbortController();
+  readonly #visits = new Map<string, number>();
+  readonly #compensations: { step: CompiledStep; output: unknown }[] = [];
+  readonly #pending = new Map<string, Pending>();
+  readonly #listeners = new Set<(e: RunEvent) => void>();
+  readonly #children = new Map<string, RunCore>();
+  #gate: Promise<unknown> | null = null;
+  #settle!: { resolve: (v: unknown) => void; reject: (e: unknown) => void };
+  readonly #result: Promise<unknown>;
+  /** Set by the parent when this run is a delegated sub-run. */
+  onDone: ((ok: boolean, value: unknown) => void) | null = null;
+
+  constructor(
+    readonly wf: CompiledWorkflow,
+    readonly env: RunEnv,
+    record: RunRecord,
+    ready?: Promise<unknown>,
+  ) {
+    this.id = record.id;
+    this.workflow = wf.name;
+    this.record = record;
+    this.dispatcher = env.dispatcher;
+    this.policy = wf.policy ?? env.policy;
+    this.log = new ContextLog(record, env.store, env.now, record.input);
+    this.#result = new Promise((resolve, reject) => (this.#settle = { resolve, reject }));
+    this.#result.catch(() => undefined); // a run nobody awaits must not be an unhandled rejection
+    if (ready) {
+      // A sub-run: its input and record are written before any step runs.
+      this.#gate = ready.then(
+        (input) => {
+          this.log.setInput(input);
+          this.#gate = null;
+        },
+        (e: unknown) => this.#fatal(errorOf(e)),
+      );
+    }
+  }
+
+  /** Called by the machine's context factory with the actor that runs this core. */
+  attach(actor: AnyActor): void {
+    this.actor = actor;
+  }
+
+  get runId(): string {
+    return this.id;
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** Create and start this run's actor (root runs; a sub-run's actor is invoked by its parent). */
+  start(): this {
+    createActor(this.wf.machine, { input: { core: this }, id: this.id }).start();
+    return this;
+  }
+
+  // ---- RunHandle -------------------------------------------------------------------------
+
+  result(): Promise<unknown> {
+    return this.#result;
+  }
+
+  status(): RunRecord {
+    return { ...this.record, currentSteps: [...this.record.currentSteps] };
+  }
+
+  pendingApprovals(): readonly string[] {
+    return [...this.#pending.keys()];
+  }
+
+  approve(step: string, opts: { by?: string; comment?: string } = {}): void {
+    this.#decide(step, true, opts);
+  }
+
+  reject(step: string, opts: { by?: string; comment?: string } = {}): void {
+    this.#decide(step, false, opts);
+  }
+
+  cancel(reason = 'cancelled'): void {
+    if (FINISHED.has(this.record.status)) return;
+    const error: ErrorValue = { code: 'TROUPE_RUN_CANCELLED', message: `run ${this.id} cancelled: ${reason}` };
+    this.#abort.abort(error);
+    for (const c of this.#children.values()) c.cancel(reason);
+    this.#pending.clear();
+    void this.#finish('cancelled', undefined, error, 'run.cancel');
+  }
+
+  context(version?: number): Promise<ContextEntry[]> {
+    return this.env.store.read(this.id, version);
+  }
+
+  on(listener: (event: RunEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  // ---- StepHost --------------------------------------------------------------------------
+
+  idempotencyKey(step: string): string {
+    return `${this.id}:${step}:${this.#visits.get(step.split(/[.[]/, 1)[0]!) ?? 1}`;
+  }
+
+  started(step: string, agent: string, attempt: number): void {
+    if (this.#listeners.size > 0 || this.env.emit) this.#emit({ type: 'step.started', runId: this.id, step, agent, attempt });
+  }
+
+  // ---- MachineCore -----------------------------------------------------------------------
+
+  enter(stepId: string): void {
+    if (FINISHED.has(this.record.status)) return;
+    const step = this.wf.steps.get(stepId)!;
+    const visits = (this.#visits.get(stepId) ?? 0) + 1;
+    this.#visits.set(stepId, visits);
+    this.record.currentSteps = [stepId];
+    const go = (): Promise<void> => this.#runStep(step, visits).catch((e: unknown) => this.#stepFailed(step, errorOf(e)));
+    if (this.#gate) void this.#gate.then(() => (FINISHED.has(this.record.status) ? undefined : go()));
+    else void go();
+  }
+
+  childInput(stepId: string): unknown {
+    const step = this.wf.steps.get(stepId)!;
+    const child = this.env.child(this, stepId, this.wf.children.get(step.workflow!)!, undefined);
+    return { core: child };
+  }
+
+  // ---- steps -----------------------------------------------------------------------------
+
+  async #runStep(step: CompiledStep, visits: number): Promise<void> {
+    if (step.maxVisits !== undefined && visits > step.maxVisits) {
+      return this.#stepFailed(step, {
+        code: 'TROUPE_LOOP_LIMIT',
+        message: `step ${step.id} entered ${visits} times; maxVisits is ${step.maxVisits}`,
+        data: { step: step.id, maxVisits: step.maxVisits },
+      });
+    }
+    const view = this.log.view;
+    switch (step.kind) {
+      case 'task': {
+        const r = await runTask(this, step, view);
+        if (!r.ok) return this.#stepFailed(step, r.error);
+        await this.#record(step.id, r);
+        if (step.compensate) this.#compensations.push({ step, output: r.output });
+        return this.#afterOutput(step, r.output);
+      }
+      case 'parallel':
+        return this.#parallel(step, view);
+      case 'map':
+        return this.#map(step, view);
+      case 'approval':
+        return this.#afterOutput(step, undefined);
+      case 'workflow':
+        return; // the invoked child reports through onDone
+    }
+  }
+
+  async #parallel(step: CompiledStep, view: ContextView): Promise<void> {
+    const ctl = new AbortController();
+    const signal = AbortSignal.any([this.signal, ctl.signal]);
+    let failure: ErrorValue | null = null;
+    await Promise.all(
+      step.branches.map(async (b) => {
+        const key = `${step.id}.${b.name}`;
+        try {
+          const r = await callOnce(this, key, b, await resolveInput(b, view), undefined, signal);
+          if (failure) return;
+          if (!r.ok) {
+            failure = r.error;
+            ctl.abort(r.error);
+            return;
+          }
+          await this.#record(key, r);
+          this.actor.send({ type: `branch.${key}` });
+        } catch (e) {
+          failure ??= errorOf(e);
+          ctl.abort(failure);
+        }
+      }),
+    );
+    if (failure) return this.#stepFailed(step, failure);
+    if (step.compensate) this.#compensations.push({ step, output: this.log.view[step.id] });
+    return this.#afterOutput(step, this.log.view[step.id]);
+  }
+
+  async #map(step: CompiledStep, view: ContextView): Promise<void> {
+    const spec = step.map!;
+    const items = await spec.items.evaluate(view);
+    if (!Array.isArray(items)) {
+      return this.#stepFailed(step, { code: 'TROUPE_EXPRESSION_FAILED', message: `step ${step.id}: map.items must be an array, got ${typeof items}`, data: { path: `/steps/${step.id}/map/items` } });
+    }
+    const results: unknown[] = new Array(items.length);
+    let next = 0;
+    let failure: ErrorValue | null = null;
+    const ctl = new AbortController();
+    const signal = AbortSignal.any([this.signal, ctl.signal]);
+    const worker = async (): Promise<void> => {
+      while (failure === null && next < items.length) {
+        const i = next++;
+        const itemView = { ...view, item: items[i], index: i };
+        const input = spec.input === null ? items[i] : await spec.input.evaluate(itemView);
+        const r = await callOnce(this, `${step.id}[${i}]`, spec, input, undefined, signal);
+        if (!r.ok) {
+          failure ??= r.error;
+          ctl.abort(r.error);
+          return;
+        }
+        await this.#record(`${step.id}[${i}]`, r);
+        results[i] = r.output;
+      }
+    };
+    const lanes = Math.max(1, Math.min(spec.concurrency, items.length));
+    await Promise.all(Array.from({ length: lanes }, () => worker().catch((e: unknown) => void (failure ??= errorOf(e)))));
+    if (failure) return this.#stepFailed(step, failure);
+    if (items.length === 0) await this.log.append({ kind: 'step', step: step.id, output: [] });
+    if (step.compensate) this.#compensations.push({ step, output: results });
+    return this.#afterOutput(step, this.log.view[step.id] ?? results);
+  }
+
+  /** A sub-run finished: record its outcome as this step's. */
+  childDone(stepId: string, ok: boolean, value: unknown, child: RunCore): void {
+    this.#children.delete(child.id);
+    const step = this.wf.steps.get(stepId)!;
+    const go = async (): Promise<void> => {
+      if (!ok) return this.#stepFailed(step, { code: 'TROUPE_RUN_FAILED', message: `sub-workflow ${child.workflow} (run ${child.id}) failed: ${(value as ErrorValue).message}`, data: { runId: child.id, cause: value } });
+      await this.log.append({ kind: 'step', step: stepId, agent: `workflow:${child.workflow}`, output: value });
+      if (step.compensate) this.#compensations.push({ step, output: value });
+      return this.#afterOutput(step, value);
+    };
+    go().catch((e: unknown) => this.#fatal(errorOf(e)));
+  }
+
+  /** Track a child run (for cancel and for `childDone`). */
+  adopt(child: RunCore): void {
+    this.#children.set(child.id, child);
+  }
+
+  async #record(stepKey: string, r: CallDone & { ok: true }): Promise<void> {
+    const entry = await this.log.append(
+      { kind: 'step', step: stepKey, agent: r.agent, inputHash: hashValue(r.input), output: r.output, durationMs: r.durationMs, attempts: r.attempts },
+    );
+    if (this.#listeners.size > 0 || this.env.emit) this.#emit({ type: 'step.completed', runId: this.id, entry });
+  }
+
+  async #afterOutput(step: CompiledStep, output: unknown): Promise<void> {
+    if (step.approval) {
+      const req = step.approval.required;
+      const needed = typeof req === 'boolean' ? req : truthy(await req.evaluate(this.log.view));
+      if (needed) return this.#await(step, output);
+    }
+    return this.#go(await route(step.next, this.log.view));
+  }
+
+  #await(step: CompiledStep, output: unknown): void {
+    this.#pending.set(step.id, { step, output });
+    this.record.status = 'waiting-approval';
+    void this.env.store.updateRun(this.id, { status: 'waiting-approval' }).catch(() => undefined);
+    if (step.kind !== 'approval') this.actor.send({ type: 'await' });
+    this.#emit({ type: 'approval.requested', runId: this.id, step: step.id, prompt: step.approval?.prompt, output });
+    this.#emit({ type: 'run.status', runId: this.id, status: 'waiting-approval' });
+    if (this.env.autoApprove) queueMicrotask(() => this.#pending.has(step.id) && this.approve(step.id, { by: 'auto-approve' }));
+  }
+
+  #decide(stepId: string, approved: boolean, opts: { by?: string; comment?: string }): void {
+    const p = this.#pending.get(stepId);
+    if (!p) {
+      throw new TroupeError('TROUPE_APPROVAL_NOT_PENDING', `run ${this.id}: step ${stepId} is not waiting for approval (waiting: ${[...this.#pending.keys()].join(', ') || 'none'})`, {
+        data: { runId: this.id, step: stepId },
+      });
+    }
+    this.#pending.delete(stepId);
+    if (this.#pending.size === 0) this.record.status = 'running';
+    const decision = { approved, ...(opts.by ? { by: opts.by } : {}), ...(opts.comment ? { comment: opts.comment } : {}) };
+    const go = async (): Promise<void> => {
+      await this.log.append({ kind: 'approval', step: stepId, output: decision }, { status: this.record.status });
+      this.#emit({ type: 'run.status', runId: this.id, status: this.record.status });
+      if (approved) return this.#go(await route(p.step.next, this.log.view));
+      if (p.step.approval?.reject) return this.#go(p.step.approval.reject);
+      return this.#fail({ code: 'TROUPE_APPROVAL_REJECTED', message: `step ${stepId} was rejected${opts.by ? ` by ${opts.by}` : ''}${opts.comment ? `: ${opts.comment}` : ''}`, data: { step: stepId } });
+    };
+    go().catch((e: unknown) => this.#fatal(errorOf(e)));
+  }
+
+  async #stepFailed(step: CompiledStep, error: ErrorValue): Promise<void> {
+    if (FINISHED.has(this.record.status)) return;
+    if (error.code === 'TROUPE_RUN_CANCELLED' || this.#abort.signal.aborted) return;
+    try {
+      await this.log.append({ kind: 'error', step: step.id, output: error });
+      this.#emit({ type: 'step.failed', runId: this.id, step: step.id, error });
+      if (step.onError) {
+        const to = await route(step.onError, { ...this.log.view, error });
+        if (to !== null) return this.#go(to);
+      }
+      return this.#fail(error);
+    } catch (e) {
+      this.#fatal(errorOf(e));
+    }
+  }
+
+  async #go(to: string | null): Promise<void> {
+    if (FINISHED.has(this.record.status)) return;
+    if (to !== null) {
+      this.actor.send({ type: `to.${to}` });
+      return;
+    }
+    const output = this.wf.output ? await this.wf.output.evaluate(this.log.view) : this.log.lastOutput;
+    return this.#finish('completed', output, undefined, 'run.complete');
+  }
+
+  /** The run failed: compensate completed steps in reverse order, then fail. */
+  async #fail(error: ErrorValue): Promise<void> {
+    if (this.#compensations.length > 0) {
+      this.actor.send({ type: 'run.compensate' });
+      while (this.#compensations.length > 0) {
+        const { step, output } = this.#compensations.pop()!;
+        const c = step.compensate!;
+        const input = c.input === null ? output : await c.input.evaluate({ ...this.log.view, error });
+        const r = await callOnce(this, `${step.id}.compensate`, c, input, undefined, new AbortController().signal);
+        await this.log.append({ kind: 'compensation', step: step.id, agent: r.agent, output: r.ok ? r.output : { error: r.error } });
+      }
+    }
+    return this.#finish('failed', undefined, error, 'run.fail');
+  }
+
+  /** The runtime is stopping: stop the actor and abort its work, but leave the record as it is (recovery resumes it). */
+  interrupt(): void {
+    if (FINISHED.has(this.record.status)) return;
+    const error = new TroupeError('TROUPE_RUNTIME_STOPPED', `run ${this.id} was interrupted: the runtime stopped`, { data: { runId: this.id } });
+    this.#abort.abort(error);
+    this.#pending.clear();
+    this.actor?.stop();
+    this.#settle.reject(error);
+  }
+
+  #fatal(error: ErrorValue): void {
+    void this.#finish('failed', undefined, error, 'run.fail');
+  }
+
+  async #finish(status: RunStatus, output: unknown, error: ErrorValue | undefined, event: 'run.complete' | 'run.fail' | 'run.cancel'): Promise<void> {
+    if (FINISHED.has(this.record.status)) return;
+    this.record.status = status;
+    this.record.currentSteps = [];
+    this.record.updatedAt = this.env.now();
+    if (status === 'completed') this.record.output = output;
+    if (error) this.record.error = error;
+    this.actor.send({ type: event });
+    this.actor.stop();
+    try {
+      await this.env.store.updateRun(this.id, { status, currentSteps: [], updatedAt: this.record.updatedAt, ...(status === 'completed' ? { output } : {}), ...(error ? { error } : {}) });
+    } catch {
+      // the store is closing: the in-memory outcome still stands for this process
+    }
+    this.#emit({ type: 'run.status', runId: this.id, status });
+    if (status === 'completed') this.#settle.resolve(output);
+    else this.#settle.reject(runError(this, status, error!));
+    this.onDone?.(status === 'completed', status === 'completed' ? output : error);
+    this.env.finished(this);
+  }
+
+  #emit(event: RunEvent): void {
+    for (const l of this.#listeners) {
+      try {
+        l(event);
+      } catch {
+        // a throwing listener must not break the run
+      }
+    }
+    if (this.env.emit) {
+      try {
+        this.env.emit(event);
+      } catch {
+        // ditto
+      }
+    }
+  }
+}
+
+/** A draft for a recorded step, exported for recovery code that replays it. */
+export type { EntryDraft };
+
+function errorOf(e: unknown): ErrorValue {
+  if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
+    const x = e as ErrorValue;
+    return x.data === undefined ? { code: x.code, message: x.message } : { code: x.code, message: x.message, data: x.data };
+  }
+  return { code: 'TROUPE_RUN_FAILED', message: e instanceof Error ? e.message : String(e) };
+}
+
+function runError(run: RunCore, status: RunStatus, error: ErrorValue): TroupeError {
+  if (status === 'cancelled') return new TroupeError('TROUPE_RUN_CANCELLED', error.message, { data: { runId: run.id } });
+  return new TroupeError('TROUPE_RUN_FAILED', `run ${run.id} (${run.workflow}) failed: ${error.code}: ${error.message}`, {
+    cause: fromErrorValue(error),
+    data: { runId: run.id, error },
+  });
+}

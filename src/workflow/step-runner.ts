@@ -1,0 +1,90 @@
+import type { CallRequest, CallResult, Dispatcher } from '../agents/dispatcher.js';
+import type { CorrectionFeedback, ValidationIssue } from '../agents/types.js';
+import type { ErrorValue } from '../errors/index.js';
+import type { CompiledCall, CompiledStep } from './compile.js';
+import type { ContextView } from './context.js';
+import { truthy } from './routing.js';
+
+/** The part of a run a step runner needs. */
+export interface StepHost {
+  readonly runId: string;
+  readonly dispatcher: Dispatcher;
+  readonly signal: AbortSignal;
+  readonly policy: CallRequest['policy'];
+  idempotencyKey(step: string): string;
+  started(step: string, agent: string, attempt: number): void;
+}
+
+/** What one call produced. */
+export type CallDone = CallResult & { readonly input: unknown; readonly durationMs: number };
+
+/** Resolve a call's input from the view (the whole view when the step maps none). */
+export async function resolveInput(call: CompiledCall, view: ContextView): Promise<unknown> {
+  return call.input === null ? view : call.input.evaluate(view);
+}
+
+/** Make one call of a step (with its timeout, retries, breaker and fallback). */
+export async function callOnce(
+  host: StepHost,
+  stepKey: string,
+  call: CompiledCall,
+  input: unknown,
+  feedback?: CorrectionFeedback,
+  signal?: AbortSignal,
+): Promise<CallDone> {
+  const t0 = performance.now();
+  const r = await host.dispatcher.call({
+    agent: call.agent,
+    capability: call.capability,
+    input,
+    runId: host.runId,
+    stepId: stepKey,
+    idempotencyKey: host.idempotencyKey(stepKey),
+    signal: signal ?? host.signal,
+    timeoutMs: call.timeoutMs,
+    retry: call.retry,
+    feedback,
+    policy: host.policy,
+    onAttempt: (agent, attempt) => host.started(stepKey, agent, attempt),
+  });
+  return { ...r, input, durationMs: performance.now() - t0 };
+}
+
+/**
+ * Run a task step, with its self-correction loop when it has one: a rejected output (schema
+ * or `check`) is handed back as `ctx.feedback` until it passes or `correct.max` attempts are spent.
+ * A rejected output never reaches the context.
+ */
+export async function runTask(host: StepHost, step: CompiledStep, view: ContextView): Promise<CallDone> {
+  const call = step.call!;
+  const input = await resolveInput(call, view);
+  const max = step.correct?.max ?? 1;
+  let feedback: CorrectionFeedback | undefined;
+  for (let round = 1; ; round++) {
+    const r = await callOnce(host, step.id, call, input, feedback);
+    let issues: readonly ValidationIssue[] | null = null;
+    let rejected: unknown;
+    if (!r.ok) {
+      if (r.error.code !== 'TROUPE_AGENT_OUTPUT_INVALID' || step.correct === null) return r;
+      const data = r.error.data as { issues?: ValidationIssue[]; output?: unknown } | undefined;
+      issues = data?.issues ?? [{ path: '/', message: r.error.message }];
+      rejected = data?.output;
+    } else if (step.correct?.check) {
+      const ok = truthy(await step.correct.check.evaluate({ ...view, [step.id]: r.output }));
+      if (ok) return r;
+      issues = [{ path: '/', message: `check failed: ${step.correct.check.source}` }];
+      rejected = r.output;
+    } else {
+      return r;
+    }
+    if (round >= max) {
+      const error: ErrorValue = {
+        code: 'TROUPE_AGENT_OUTPUT_INVALID',
+        message: `step ${step.id}: output still rejected after ${round} attempt(s): ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
+        data: { issues, output: rejected, rounds: round },
+      };
+      return { ok: false, error, agent: r.agent, attempts: r.attempts, input, durationMs: r.durationMs };
+    }
+    feedback = { attempt: round, errors: issues, previousOutput: rejected };
+  }
+}

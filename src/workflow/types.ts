@@ -1,0 +1,137 @@
+import type { JsonSchema, PolicyName, RetryPolicy } from '../agents/types.js';
+import type { Duration } from '../util/index.js';
+
+/**
+ * An expression in JSONata, evaluated against the run's context view:
+ * `{ input, <stepId>: <output>, ... }` (plus `item`/`index` inside a map, `error` in `onError`,
+ * `feedback` in a self-correction loop). Compiled once at load time; never `eval`.
+ */
+export type Expression = string;
+
+/** A step's input: one expression, or an object whose values are expressions. */
+export type InputMapping = Expression | { readonly [key: string]: Expression };
+
+/** A conditional transition. The first rule whose `when` is true (or that has none) wins. */
+export interface NextRule {
+  readonly when?: Expression;
+  readonly to: string;
+}
+
+/** Where to go after a step: one step id, or rules. Absent: the run ends after the step. */
+export type Next = string | readonly NextRule[];
+
+/** Who executes: an agent id, or any agent with a capability. Exactly one. */
+export interface Target {
+  readonly agent?: string;
+  readonly capability?: string;
+}
+
+/** A compensation (saga): run when the run fails after this step completed. */
+export interface Compensation extends Target {
+  /** Default: the step's own output. */
+  readonly input?: InputMapping;
+}
+
+/** A human approval gate. On a task step it gates the step's output; alone it is a pure wait. */
+export interface ApprovalSpec {
+  /** `true`, `false`, or an expression (e.g. `triage.severity != "low"`). @defaultValue true */
+  readonly required?: boolean | Expression;
+  /** Step to go to on rejection. Absent: the run fails with the rejection. */
+  readonly reject?: string;
+  /** Shown to the approver. */
+  readonly prompt?: string;
+}
+
+/** Fields every step has. */
+export interface StepBase {
+  readonly description?: string;
+  readonly next?: Next;
+  /** Where a failure goes after the last retry: a step id, or rules evaluated with `error` in view. */
+  readonly onError?: Next;
+  readonly compensate?: string | Compensation;
+  /** Bound on entries into this step; required on at least one step of every cycle. */
+  readonly maxVisits?: number;
+  readonly timeout?: Duration;
+  readonly retry?: RetryPolicy;
+}
+
+/** Calls one agent. */
+export interface TaskStep extends StepBase, Target {
+  readonly input?: InputMapping;
+  readonly approval?: ApprovalSpec;
+  /**
+   * Self-correction: when the output is rejected (by the agent's output schema or by `check`),
+   * re-run the step with the errors as `ctx.feedback` until it passes or `max` attempts are used.
+   */
+  readonly correct?: { readonly max: number; readonly check?: Expression };
+}
+
+/** A branch of a parallel step. */
+export interface Branch extends Target {
+  readonly input?: InputMapping;
+  readonly timeout?: Duration;
+  readonly retry?: RetryPolicy;
+}
+
+/** Runs named branches at once and joins them; the step's output is `{ <branch>: <output> }`. */
+export interface ParallelStep extends StepBase {
+  readonly parallel: { readonly [branch: string]: Branch };
+}
+
+/** Dynamic fan-out: one call per item of a list, at most `concurrency` at once; output is the list of results. */
+export interface MapStep extends StepBase {
+  readonly map: Target & {
+    /** Expression yielding an array. */
+    readonly items: Expression;
+    /** Per item; `item` and `index` are in view. @defaultValue `item` */
+    readonly input?: InputMapping;
+    /** @defaultValue 8 */
+    readonly concurrency?: number;
+  };
+}
+
+/** Delegates to a sub-workflow run as a child actor; its output is the sub-run's output. */
+export interface WorkflowStep extends StepBase {
+  /** A workflow registered with the runtime by name, or a file path relative to this one. */
+  readonly workflow: string;
+  readonly input?: InputMapping;
+}
+
+/** Waits for a human. Output: `{ approved: true, by?, comment? }`. */
+export interface ApprovalStep extends StepBase {
+  readonly approval: ApprovalSpec;
+}
+
+/** Any step. */
+export type StepDefinition = TaskStep | ParallelStep | MapStep | WorkflowStep | ApprovalStep;
+
+/** A workflow definition, as written in YAML/JSON or produced by the builder. */
+export interface WorkflowDefinition {
+  readonly name: string;
+  readonly version?: string;
+  readonly description?: string;
+  /** JSON Schema for the run's input. */
+  readonly input?: JsonSchema;
+  /** Expression for the run's output. @defaultValue the output of the last step that ran */
+  readonly output?: Expression;
+  /** Agent modules to load, relative to the workflow file (YAML/JSON only). */
+  readonly agents?: readonly string[];
+  /** First step. @defaultValue the first key of `steps` */
+  readonly start?: string;
+  readonly steps: { readonly [id: string]: StepDefinition };
+  /** Routing policy for this workflow's steps. @defaultValue 'round-robin' */
+  readonly policy?: PolicyName;
+  readonly defaults?: { readonly timeout?: Duration; readonly retry?: RetryPolicy };
+}
+
+/** One load-time problem, located. */
+export interface WorkflowIssue {
+  /** JSON pointer into the definition, e.g. `/steps/triage/next/0/to`. */
+  readonly path: string;
+  readonly message: string;
+  /** 1-based line and column in the source file, when loaded from one. */
+  readonly line?: number;
+  readonly column?: number;
+  /** A warning does not make the definition invalid (e.g. an expression naming no known step). @defaultValue 'error' */
+  readonly severity?: 'error' | 'warning';
+}
