@@ -94,7 +94,7 @@ export class Dispatcher {
     let attempt = 0;
     let busyWaits = 0;
     let last: { error: ErrorValue; agent: Agent } | undefined;
-    const inputChecked = new Set<string>();
+    let inputChecked: string | undefined;
     for (;;) {
       if (this.#o.signal.aborted || req.signal?.aborted) {
         return fail(abortedValue(req), last?.agent.id, attempt);
@@ -111,7 +111,7 @@ export class Dispatcher {
       }
       busyWaits = 0;
       const agent = pick.agent;
-      if (!inputChecked.has(agent.id)) {
+      if (inputChecked !== agent.id) {
         const issues = agent.validateInput(req.input);
         if (issues) {
           return fail(
@@ -120,7 +120,7 @@ export class Dispatcher {
             attempt,
           );
         }
-        inputChecked.add(agent.id);
+        inputChecked = agent.id;
       }
       attempt++;
       req.onAttempt?.(agent.id, attempt);
@@ -166,6 +166,11 @@ export class Dispatcher {
 
   #route(agents: readonly Agent[], policy: RoutingPolicy, state: PolicyState): InstanceSlot | 'busy' | 'unavailable' {
     const dir = this.#o.directory;
+    if (agents.length === 1) {
+      // Fast path: one agent with one instance needs no policy and no candidate lists.
+      const only = dir.slots(agents[0]!.id);
+      if (only.length === 1 && hasRoom(only[0]!) && dir.isUp(agents[0]!.id) && (this.breaker(agents[0]!)?.canPass() ?? true)) return only[0]!;
+    }
     const loads: InstanceLoad[] = [];
     const slots: InstanceSlot[] = [];
     let sawLive = false;
@@ -242,8 +247,9 @@ function abortedValue(req: CallRequest): ErrorValue {
   return { code: 'TROUPE_RUNTIME_STOPPED', message: `step ${req.stepId} of run ${req.runId} was aborted` };
 }
 
-function send(slot: InstanceSlot, call: Omit<AgentCall, 'reply'>): Promise<CallOutcome> {
+function send(slot: InstanceSlot, call: Omit<AgentCall, 'reply'> & { reply?: AgentCall['reply'] }): Promise<CallOutcome> {
   return new Promise<CallOutcome>((resolve) => {
-    slot.ref!.send({ type: 'call', call: { ...call, reply: resolve } });
+    call.reply = resolve;
+    slot.ref!.send({ type: 'call', call: call as AgentCall });
   });
 }

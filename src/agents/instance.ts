@@ -1,7 +1,7 @@
 import type { ActorLogic, ActorRef, Snapshot } from 'xstate';
 import { TroupeError, toErrorValue, type ErrorValue } from '../errors/index.js';
-import { runWithTimeout } from './timeout.js';
-import type { Agent, CorrectionFeedback } from './types.js';
+import { invoke } from './invoke.js';
+import type { Agent, AgentContext, CorrectionFeedback } from './types.js';
 
 /** One call of an agent, as a message in an instance's mailbox. */
 export interface AgentCall {
@@ -148,22 +148,24 @@ export const agentInstanceLogic: ActorLogic<InstanceSnapshot, InstanceEvent | { 
 
 function execute(slot: InstanceSlot, life: Incarnation, call: AgentCall): void {
   life.inFlight++;
+  // Only the caller's signal (run cancelled, runtime stopping) aborts a call in flight: a sibling's
+  // crash restarts the instance but lets the calls it already started finish.
+  const signal = call.signal ?? life.abort.signal;
   const def = slot.agent.definition;
-  const signal = call.signal ? AbortSignal.any([call.signal, life.abort.signal]) : life.abort.signal;
-  runWithTimeout(
-    (sig) =>
-      def.execute(call.input, {
-        signal: sig,
-        attempt: call.attempt,
-        runId: call.runId,
-        stepId: call.stepId,
-        idempotencyKey: call.idempotencyKey,
-        instance: slot.index,
-        state: life.state,
-        feedback: call.feedback,
-      }),
-    call.timeoutMs,
-    signal,
+  invoke(
+    def.execute as (input: unknown, ctx: AgentContext) => unknown,
+    call.input,
+    {
+      attempt: call.attempt,
+      runId: call.runId,
+      stepId: call.stepId,
+      idempotencyKey: call.idempotencyKey,
+      instance: slot.index,
+      state: life.state,
+      feedback: call.feedback,
+      timeoutMs: call.timeoutMs,
+      signal,
+    },
     () => `agent ${slot.agent.id} on step ${call.stepId} of run ${call.runId}`,
   ).then(
     (output) => finish(slot, life, call, { ok: true, output }),

@@ -15,7 +15,7 @@ import { WorkflowCatalog, type DefinitionSources } from './catalog.js';
 import { loadAgentModule } from './modules.js';
 import type { RunEvent, RunHandle, Runtime, RuntimeOptions, StartOptions } from './types.js';
 
-const FINISHED_KEPT = 10_000;
+const FINISHED_KEPT = 1_000;
 
 /**
  * Start a runtime: the actor tree (agents under their supervisors, runs as actors), the router,

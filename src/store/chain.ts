@@ -9,14 +9,19 @@ export function genesisHash(definitionHash: string, input: unknown): string {
   return sha256(`troupe:genesis:${definitionHash}:${canonicalJson(input)}`);
 }
 
-/** The hash of an entry, chained to its predecessor through `entry.prevHash`. */
-export function entryHash(entry: UnhashedEntry): string {
-  return sha256(canonicalJson(entry));
+/**
+ * The hash of an entry, chained to its predecessor through `entry.prevHash`: SHA-256 over the
+ * fixed-order header fields and the canonical JSON of the output (absent fields encode as null).
+ */
+export function entryHash(e: UnhashedEntry): string {
+  const header = JSON.stringify([e.seq, e.kind, e.step, e.agent ?? null, e.inputHash ?? null, e.at, e.durationMs ?? null, e.attempts ?? null, e.prevHash]);
+  return sha256(header + canonicalJson(e.output));
 }
 
-/** Seal an entry: compute and attach its hash. */
+/** Seal an entry: compute its hash and attach it (the object is completed in place, not copied). */
 export function sealEntry(entry: UnhashedEntry): ContextEntry {
-  return { ...entry, hash: entryHash(entry) };
+  (entry as { hash?: string }).hash = entryHash(entry);
+  return entry as ContextEntry;
 }
 
 /** Result of checking a chain: `ok`, or the first entry (by position) that does not match. */

@@ -7,7 +7,8 @@ export type ContextView = Readonly<Record<string, unknown>>;
 
 /** Apply one entry to a view, returning the next view (the old one is untouched). */
 export function applyEntry(view: ContextView, entry: ContextEntry): ContextView {
-  if (entry.kind === 'compensation') return view;
+  // Compensations and approval decisions on a task step never replace a step's output.
+  if (entry.kind === 'compensation' || entry.kind === 'approval') return view;
   const { step } = entry;
   const bracket = step.indexOf('[');
   const dot = step.indexOf('.');
@@ -124,10 +125,10 @@ export class ContextLog {
 }
 
 function withOptional(base: Omit<ContextEntry, 'hash' | 'agent' | 'inputHash' | 'durationMs' | 'attempts'>, d: EntryDraft): Omit<ContextEntry, 'hash'> {
-  const e: Record<string, unknown> = { ...base };
+  const e = base as { -readonly [K in keyof ContextEntry]?: ContextEntry[K] };
   if (d.agent !== undefined) e.agent = d.agent;
   if (d.inputHash !== undefined) e.inputHash = d.inputHash;
   if (d.durationMs !== undefined) e.durationMs = d.durationMs;
   if (d.attempts !== undefined) e.attempts = d.attempts;
-  return e as unknown as Omit<ContextEntry, 'hash'>;
+  return e as Omit<ContextEntry, 'hash'>;
 }

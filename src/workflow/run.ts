@@ -9,7 +9,7 @@ import type { CompiledStep, CompiledWorkflow } from './compile.js';
 import { ContextLog, type ContextView, type EntryDraft } from './context.js';
 import type { MachineCore } from './machine.js';
 import { route, truthy } from './routing.js';
-import { callOnce, resolveInput, runTask, type CallDone, type StepHost } from './step-runner.js';
+import { callOnce, linkedController, resolveInput, runTask, type CallDone, type StepHost } from './step-runner.js';
 
 /** What a run needs from the runtime. */
 export interface RunEnv {
@@ -198,14 +198,14 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
   }
 
   async #parallel(step: CompiledStep, view: ContextView): Promise<void> {
-    const ctl = new AbortController();
-    const signal = AbortSignal.any([this.signal, ctl.signal]);
+    const { controller: ctl, dispose } = linkedController(this.signal);
+    const signal = ctl.signal;
     let failure: ErrorValue | null = null;
     await Promise.all(
       step.branches.map(async (b) => {
         const key = `${step.id}.${b.name}`;
         try {
-          const r = await callOnce(this, key, b, await resolveInput(b, view), undefined, signal);
+          const r = await callOnce(this, key, b, await resolveInput(b, view), undefined, signal, view);
           if (failure) return;
           if (!r.ok) {
             failure = r.error;
@@ -220,6 +220,7 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
         }
       }),
     );
+    dispose();
     if (failure) return this.#stepFailed(step, failure);
     if (step.compensate) this.#compensations.push({ step, output: this.log.view[step.id] });
     return this.#afterOutput(step, this.log.view[step.id]);
@@ -234,8 +235,8 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
     const results: unknown[] = new Array(items.length);
     let next = 0;
     let failure: ErrorValue | null = null;
-    const ctl = new AbortController();
-    const signal = AbortSignal.any([this.signal, ctl.signal]);
+    const { controller: ctl, dispose } = linkedController(this.signal);
+    const signal = ctl.signal;
     const worker = async (): Promise<void> => {
       while (failure === null && next < items.length) {
         const i = next++;
@@ -253,6 +254,7 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
     };
     const lanes = Math.max(1, Math.min(spec.concurrency, items.length));
     await Promise.all(Array.from({ length: lanes }, () => worker().catch((e: unknown) => void (failure ??= errorOf(e)))));
+    dispose();
     if (failure) return this.#stepFailed(step, failure);
     if (items.length === 0) await this.log.append({ kind: 'step', step: step.id, output: [] });
     if (step.compensate) this.#compensations.push({ step, output: results });
@@ -279,7 +281,7 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
 
   async #record(stepKey: string, r: CallDone & { ok: true }): Promise<void> {
     const entry = await this.log.append(
-      { kind: 'step', step: stepKey, agent: r.agent, inputHash: hashValue(r.input), output: r.output, durationMs: r.durationMs, attempts: r.attempts },
+      { kind: 'step', step: stepKey, agent: r.agent, inputHash: r.input === undefined ? undefined : hashValue(r.input), output: r.output, durationMs: r.durationMs, attempts: r.attempts },
     );
     if (this.#listeners.size > 0 || this.env.emit) this.#emit({ type: 'step.completed', runId: this.id, entry });
   }
@@ -314,7 +316,9 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
     if (this.#pending.size === 0) this.record.status = 'running';
     const decision = { approved, ...(opts.by ? { by: opts.by } : {}), ...(opts.comment ? { comment: opts.comment } : {}) };
     const go = async (): Promise<void> => {
-      await this.log.append({ kind: 'approval', step: stepId, output: decision }, { status: this.record.status });
+      // A pure approval step's output is the decision; on a task step it gates the output already recorded.
+      const kind = p.step.kind === 'approval' ? 'step' : 'approval';
+      await this.log.append({ kind, step: stepId, output: decision }, { status: this.record.status });
       this.#emit({ type: 'run.status', runId: this.id, status: this.record.status });
       if (approved) return this.#go(await route(p.step.next, this.log.view));
       if (p.step.approval?.reject) return this.#go(p.step.approval.reject);

@@ -15,8 +15,17 @@ export interface StepHost {
   started(step: string, agent: string, attempt: number): void;
 }
 
-/** What one call produced. */
+/** What one call produced. `input` is `undefined` when the step took the whole view (no mapping). */
 export type CallDone = CallResult & { readonly input: unknown; readonly durationMs: number };
+
+/** A linked abort controller: aborts with its parent; `dispose` unlinks it (cheaper than `AbortSignal.any`). */
+export function linkedController(parent: AbortSignal): { controller: AbortController; dispose: () => void } {
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(parent.reason);
+  if (parent.aborted) controller.abort(parent.reason);
+  else parent.addEventListener('abort', onAbort, { once: true });
+  return { controller, dispose: () => parent.removeEventListener('abort', onAbort) };
+}
 
 /** Resolve a call's input from the view (the whole view when the step maps none). */
 export async function resolveInput(call: CompiledCall, view: ContextView): Promise<unknown> {
@@ -31,6 +40,7 @@ export async function callOnce(
   input: unknown,
   feedback?: CorrectionFeedback,
   signal?: AbortSignal,
+  view?: unknown,
 ): Promise<CallDone> {
   const t0 = performance.now();
   const r = await host.dispatcher.call({
@@ -47,7 +57,11 @@ export async function callOnce(
     policy: host.policy,
     onAttempt: (agent, attempt) => host.started(stepKey, agent, attempt),
   });
-  return { ...r, input, durationMs: performance.now() - t0 };
+  const durationMs = performance.now() - t0;
+  const recorded = input === view ? undefined : input;
+  return r.ok
+    ? { ok: true, output: r.output, agent: r.agent, attempts: r.attempts, input: recorded, durationMs }
+    : { ok: false, error: r.error, agent: r.agent, attempts: r.attempts, input: recorded, durationMs };
 }
 
 /**
@@ -61,7 +75,7 @@ export async function runTask(host: StepHost, step: CompiledStep, view: ContextV
   const max = step.correct?.max ?? 1;
   let feedback: CorrectionFeedback | undefined;
   for (let round = 1; ; round++) {
-    const r = await callOnce(host, step.id, call, input, feedback);
+    const r = await callOnce(host, step.id, call, input, feedback, undefined, view);
     let issues: readonly ValidationIssue[] | null = null;
     let rejected: unknown;
     if (!r.ok) {
