@@ -50,8 +50,8 @@ export interface DispatcherOptions {
   readonly signal: AbortSignal;
 }
 
-const BUSY_BASE_MS = 1;
-const BUSY_MAX_MS = 200;
+/** A waiter re-checks at least this often (an instance may come back from a restart without freeing room). */
+const WAIT_RECHECK_MS = 50;
 const MAX_FALLBACK_DEPTH = 3;
 
 /**
@@ -62,6 +62,8 @@ export class Dispatcher {
   readonly #o: DispatcherOptions;
   readonly #breakers = new Map<string, CircuitBreaker>();
   readonly #policyState = new Map<string, PolicyState>();
+  /** Calls waiting for mailbox room, FIFO per agent (a waiter is listed under every agent it can use). */
+  readonly #waiters = new Map<string, Waiter[]>();
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
@@ -92,24 +94,24 @@ export class Dispatcher {
     if (!state) this.#policyState.set(key, (state = { cursor: 0 }));
 
     let attempt = 0;
-    let busyWaits = 0;
+    // Backpressure is FIFO: when others already wait for these agents, queue behind them.
+    let mustWait = this.#hasWaiters(agents);
     let last: { error: ErrorValue; agent: Agent } | undefined;
     let inputChecked: string | undefined;
     for (;;) {
       if (this.#o.signal.aborted || req.signal?.aborted) {
         return fail(abortedValue(req), last?.agent.id, attempt);
       }
-      const pick = this.#route(agents, policy, state);
+      const pick = mustWait ? 'busy' : this.#route(agents, policy, state);
+      mustWait = false;
       if (pick === 'unavailable') {
         return this.#fallback(req, depth, agents[0]!, { code: 'TROUPE_AGENT_UNAVAILABLE', message: `no instance of ${what} can take work (stopped or circuit open)` }, attempt);
       }
       if (pick === 'busy') {
-        // Backpressure: every mailbox is full. Wait and route again; this is never a failure.
-        const ms = Math.min(BUSY_MAX_MS, BUSY_BASE_MS * 2 ** Math.min(busyWaits++, 10));
-        if (!(await this.#wait(ms * (0.5 + this.#o.random() / 2), req.signal))) continue;
+        // Backpressure: every mailbox is full. Wait for room, in line, and route again; never a failure.
+        await this.#waitForRoom(agents);
         continue;
       }
-      busyWaits = 0;
       const agent = pick.agent;
       if (inputChecked !== agent.id) {
         const issues = agent.validateInput(req.input);
@@ -122,6 +124,8 @@ export class Dispatcher {
         }
         inputChecked = agent.id;
       }
+      const gate = this.breaker(agent);
+      if (gate && !gate.tryPass()) continue; // half-open and its trial calls are taken: route again
       attempt++;
       req.onAttempt?.(agent.id, attempt);
       const outcome = await send(pick, {
@@ -134,7 +138,7 @@ export class Dispatcher {
         signal: req.signal,
         feedback: req.feedback,
       });
-      const breaker = this.breaker(agent);
+      const breaker = gate;
       let error: ErrorValue;
       if (outcome.ok) {
         const issues = agent.validateOutput(outcome.output);
@@ -218,6 +222,59 @@ export class Dispatcher {
     return fail(error, agent.id, attempts);
   }
 
+  /** Called by an instance when a call finishes: wake the longest waiter for that agent. */
+  room(agentId: string): void {
+    const list = this.#waiters.get(agentId);
+    if (!list) return;
+    while (list.length > 0) {
+      const w = list.shift()!;
+      if (!w.done) {
+        w.wake();
+        return;
+      }
+    }
+  }
+
+  #hasWaiters(agents: readonly Agent[]): boolean {
+    for (const a of agents) {
+      const list = this.#waiters.get(a.id);
+      if (list && list.some((w) => !w.done)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Wait in line for room on any of `agents`. No abort listener is added per waiter (thousands
+   * may wait on one signal): a waiter re-checks every WAIT_RECHECK_MS, and `wakeAll` ends every
+   * wait when the runtime stops.
+   */
+  #waitForRoom(agents: readonly Agent[]): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const w: Waiter = {
+        done: false,
+        wake: () => {
+          if (w.done) return;
+          w.done = true;
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(w.wake, WAIT_RECHECK_MS);
+      for (const a of agents) {
+        let list = this.#waiters.get(a.id);
+        if (!list) this.#waiters.set(a.id, (list = []));
+        // Drop settled waiters from the head so the list stays short.
+        while (list.length > 0 && list[0]!.done) list.shift();
+        list.push(w);
+      }
+    });
+  }
+
+  /** End every wait (the runtime is stopping). */
+  wakeAll(): void {
+    for (const list of this.#waiters.values()) for (const w of list.splice(0)) w.wake();
+  }
+
   /** Wait `ms`; false when aborted. */
   async #wait(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
     const s = signal ? AbortSignal.any([signal, this.#o.signal]) : this.#o.signal;
@@ -228,6 +285,11 @@ export class Dispatcher {
       return false;
     }
   }
+}
+
+interface Waiter {
+  done: boolean;
+  wake: () => void;
 }
 
 function single(a: Agent | undefined): readonly Agent[] {

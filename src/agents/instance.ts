@@ -53,6 +53,8 @@ export interface InstanceSlot {
   ref: ActorRef<any, InstanceEvent> | null;
   /** Restarts so far (observability). */
   restarts: number;
+  /** Called each time a call finishes and frees mailbox room (the router wakes a waiter). */
+  onRoom: ((agentId: string) => void) | null;
 }
 
 type InstanceSnapshot = Snapshot<undefined> & { readonly context: InstanceSlot };
@@ -61,7 +63,7 @@ const STOP = 'xstate.stop';
 
 /** Create an empty slot for instance `index` of `agent`. */
 export function createSlot(agent: Agent, index: number): InstanceSlot {
-  return { agent, index, life: null, ref: null, restarts: 0 };
+  return { agent, index, life: null, ref: null, restarts: 0, onRoom: null };
 }
 
 /** Calls the slot can take now without exceeding its mailbox. */
@@ -183,6 +185,7 @@ function finish(slot: InstanceSlot, life: Incarnation, call: AgentCall, outcome:
     call.reply(outcome);
   } finally {
     if (!life.stopped && life.queue.length > 0) drain(slot, life);
+    slot.onRoom?.(slot.agent.id);
   }
 }
 

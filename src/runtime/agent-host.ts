@@ -29,6 +29,8 @@ export class AgentHost implements AgentDirectory {
   readonly #slots = new Map<string, InstanceSlot[]>();
   readonly #opts: AgentSupervision;
   readonly #listeners = new Set<(e: SupervisionEvent) => void>();
+  /** Told when an instance frees mailbox room (the dispatcher wakes a waiting call). */
+  roomListener: ((agentId: string) => void) | null = null;
 
   constructor(options: { supervision?: AgentSupervision; now: () => number }) {
     this.#opts = options.supervision ?? DEFAULT_AGENT_SUPERVISION;
@@ -58,6 +60,7 @@ export class AgentHost implements AgentDirectory {
     const agent = defineAgent(def);
     this.registry.register(agent);
     const slots = Array.from({ length: agent.instances }, (_, i) => createSlot(agent, i));
+    for (const slot of slots) slot.onRoom = (id) => this.roomListener?.(id);
     this.#slots.set(agent.id, slots);
     const perAgent: SupervisorOptions = {
       id: `agent:${agent.id}`,

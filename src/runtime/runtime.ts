@@ -73,6 +73,7 @@ export class TroupeRuntime implements Runtime {
       random: options.random ?? Math.random,
       signal: this.#stop.signal,
     });
+    this.agents.roomListener = (id) => this.dispatcher.room(id);
     this.workflows = new WorkflowCatalog({
       hasAgent: (id) => this.agents.agent(id) !== undefined,
       hasCapability: (c) => this.agents.withCapability(c).length > 0,
@@ -181,6 +182,7 @@ export class TroupeRuntime implements Runtime {
     }
     this.#drained = null;
     this.#stop.abort(new TroupeError('TROUPE_RUNTIME_STOPPED', 'the runtime is stopping'));
+    this.dispatcher.wakeAll();
     for (const run of this.#runs.values()) run.interrupt();
     this.#runs.clear();
     this.agents.stop();

@@ -79,7 +79,7 @@ export function compileWorkflow(
     if (compiled.workflow !== null && !children.has(compiled.workflow)) children.set(compiled.workflow, resolveChild(compiled.workflow));
   }
   const start = def.start ?? Object.keys(def.steps)[0]!;
-  const validateInput = def.input === undefined ? () => null : compileSchema(def.input, `workflow ${def.name} input`);
+  const validateInput = def.input === undefined ? () => null : compileSchema(def.input, `workflow ${def.name}: /input`, { code: 'TROUPE_WORKFLOW_INVALID' });
   const base = { name: def.name, definition: def, hash, start, steps, output: def.output ? compileExpression(def.output, '/output') : null, policy: def.policy, validateInput, children };
   return { ...base, machine: buildMachine(base) };
 }
@@ -91,7 +91,7 @@ function compileStep(id: string, s: StepDefinition, defaults: NonNullable<Workfl
   const retry = s.retry ?? defaults.retry;
   const common = {
     timeoutMs: timeout === undefined ? undefined : parseDuration(timeout, `${at}/timeout`),
-    retry: retry === undefined ? undefined : normalizeRetry(retry, `${at}/retry`),
+    retry: retry === undefined ? undefined : normalizeRetry(retry, `${at}/retry`, { code: 'TROUPE_WORKFLOW_INVALID' }),
   };
   let kind: CompiledStep['kind'];
   let call: CompiledCall | null = null;
@@ -105,7 +105,7 @@ function compileStep(id: string, s: StepDefinition, defaults: NonNullable<Workfl
       ...target(b),
       input: mapping(b.input, `${at}/parallel/${name}/input`),
       timeoutMs: b.timeout === undefined ? common.timeoutMs : parseDuration(b.timeout, `${at}/parallel/${name}/timeout`),
-      retry: b.retry === undefined ? common.retry : normalizeRetry(b.retry, `${at}/parallel/${name}/retry`),
+      retry: b.retry === undefined ? common.retry : normalizeRetry(b.retry, `${at}/parallel/${name}/retry`, { code: 'TROUPE_WORKFLOW_INVALID' }),
     }));
   } else if ('map' in s) {
     kind = 'map';

@@ -1,0 +1,47 @@
+// The only benchmark file that imports troupe: runtime-throughput loads it with a dynamic import,
+// so `--only langgraph` runs even while troupe's public API is being written.
+import { createRuntime, defineAgent, type WorkflowDefinition } from '../../src/index.js';
+import type { SystemUnderTest, Workload, WorkflowName } from './workflows.js';
+
+const DEFINITIONS = {
+  'sequential-3': {
+    name: 'sequential-3',
+    steps: {
+      a: { agent: 'noop', next: 'b' },
+      b: { agent: 'noop', next: 'c' },
+      c: { agent: 'noop' },
+    },
+  },
+  'fanout-4': {
+    name: 'fanout-4',
+    steps: {
+      start: { agent: 'noop', next: 'fan' },
+      fan: {
+        parallel: {
+          b1: { agent: 'noop' },
+          b2: { agent: 'noop' },
+          b3: { agent: 'noop' },
+          b4: { agent: 'noop' },
+        },
+        next: 'join',
+      },
+      join: { agent: 'noop' },
+    },
+  },
+} as const satisfies Record<WorkflowName, WorkflowDefinition>;
+
+/** troupe with its defaults (MemoryStore): a fresh runtime per workload, stopped on close. */
+export const troupe: SystemUnderTest = {
+  name: 'troupe',
+  async prepare(workflow): Promise<Workload> {
+    const noop = defineAgent({ id: 'noop', execute: () => ({ ok: true }) });
+    const rt = await createRuntime({ agents: [noop], workflows: [DEFINITIONS[workflow]] });
+    return {
+      startOne: async (i) => {
+        const run = await rt.start(workflow, { n: i });
+        await run.result();
+      },
+      close: () => rt.stop(),
+    };
+  },
+};

@@ -1,0 +1,148 @@
+import { TroupeError } from '../errors/index.js';
+
+/** The longest timer Node can arm: a longer `setTimeout` fires at once (TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Run `fn` with a deadline. `fn` gets an `AbortSignal` that aborts when the deadline passes (its
+ * reason is the timeout error) or when `parent` aborts (its reason is the parent's). The promise
+ * settles with `fn`'s result, or rejects with the timeout error or the parent's reason, whichever
+ * comes first. A synchronous throw from `fn` becomes a rejection.
+ *
+ * Cheap by design (one call per step): a synchronous result needs no timer and no listener; for a
+ * promise, one timer and one parent listener are armed and both are removed on settle, so nothing
+ * dangles. The time `fn` spends synchronously before returning its promise counts against `ms`.
+ *
+ * @param fn - the work; should honour the signal.
+ * @param ms - the deadline in ms; `Infinity` for none; values above 2^31-1 (~24.8 days) are
+ *   clamped, because Node fires longer timers at once.
+ * @param parent - a signal that cancels the work (the run's or the runtime's).
+ * @param describe - called only on timeout, to name what timed out (e.g. `agent "triage" step "t1"`).
+ * @returns `fn`'s result.
+ * @throws TroupeError `TROUPE_AGENT_TIMEOUT` (as a rejection) with `data: { timeoutMs }`; or the
+ *   parent's abort reason when `parent` aborts first (at once, without calling `fn`, if it
+ *   already has); or whatever `fn` throws or rejects with.
+ * @example
+ * ```ts
+ * const out = await runWithTimeout((signal) => agent.definition.execute(input, { ...ctx, signal }), agent.timeoutMs, run.signal, () => `agent "${agent.id}"`);
+ * ```
+ */
+export function runWithTimeout<T>(
+  fn: (signal: AbortSignal) => T | PromiseLike<T>,
+  ms: number,
+  parent?: AbortSignal,
+  describe?: () => string,
+): Promise<T> {
+  if (parent !== undefined && parent.aborted) return Promise.reject(parent.reason);
+  const controller = new AbortController();
+  const started = ms < Infinity ? Date.now() : 0;
+  let result: T | PromiseLike<T>;
+  try {
+    result = fn(controller.signal);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (!isThenable(result)) return Promise.resolve(result);
+  if (parent !== undefined && parent.aborted) {
+    // `fn` itself aborted the parent while it ran synchronously.
+    controller.abort(parent.reason);
+    return Promise.reject(parent.reason);
+  }
+  const pending = result;
+  return new Promise<T>((resolve, reject) => {
+    const call: Call = { controller, reject, timer: undefined, links: undefined, onParentAbort: undefined, ms, describe };
+    if (ms < Infinity) {
+      const left = ms - (Date.now() - started);
+      call.timer = setTimeout(onTimeout, left > MAX_TIMER_MS ? MAX_TIMER_MS : left > 0 ? left : 0, call);
+    }
+    if (parent !== undefined) {
+      const onParentAbort = (): void => {
+        clearTimeout(call.timer);
+        reject(parent.reason);
+        controller.abort(parent.reason);
+      };
+      call.onParentAbort = onParentAbort;
+      call.links = link(parent, onParentAbort);
+    }
+    try {
+      pending.then(
+        (value) => {
+          settle(call);
+          resolve(value);
+        },
+        (error: unknown) => {
+          settle(call);
+          reject(error);
+        },
+      );
+    } catch (e) {
+      // A hostile thenable whose `then` throws: settle now so the timer does not dangle.
+      settle(call);
+      reject(e);
+    }
+  });
+}
+
+/** One pending call: what its timer and parent link need, in one object (no per-call closures for them). */
+interface Call {
+  readonly controller: AbortController;
+  readonly reject: (e: unknown) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  links: Set<() => void> | undefined;
+  onParentAbort: (() => void) | undefined;
+  readonly ms: number;
+  readonly describe: (() => string) | undefined;
+}
+
+function settle(call: Call): void {
+  clearTimeout(call.timer);
+  if (call.links !== undefined) call.links.delete(call.onParentAbort!);
+}
+
+function onTimeout(call: Call): void {
+  if (call.links !== undefined) call.links.delete(call.onParentAbort!);
+  const err = new TroupeError('TROUPE_AGENT_TIMEOUT', `${describeSafely(call.describe)} timed out after ${call.ms}ms`, {
+    data: { timeoutMs: call.ms },
+  });
+  call.reject(err);
+  call.controller.abort(err);
+}
+
+// One 'abort' listener per parent signal, fanning out to the calls pending on it. A listener per
+// call would make each removal O(listeners) (10k calls in flight on one runtime signal cost ~500
+// µs each) and trip Node's MaxListenersExceededWarning. Keyed weakly by the caller's signal, so it
+// holds no state of its own: two runtimes never share a signal, and a dropped signal is collected.
+const links = new WeakMap<AbortSignal, Set<() => void>>();
+
+function link(parent: AbortSignal, onAbort: () => void): Set<() => void> {
+  let set = links.get(parent);
+  if (set === undefined) {
+    const calls = new Set<() => void>();
+    links.set(parent, calls);
+    parent.addEventListener(
+      'abort',
+      () => {
+        links.delete(parent);
+        for (const f of calls) f();
+        calls.clear();
+      },
+      { once: true },
+    );
+    set = calls;
+  }
+  set.add(onAbort);
+  return set;
+}
+
+function describeSafely(describe: (() => string) | undefined): string {
+  if (describe === undefined) return 'call';
+  try {
+    return describe();
+  } catch {
+    return 'call'; // this runs in a timer callback: a throw here would be uncaught
+  }
+}
+
+function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
