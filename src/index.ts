@@ -34,6 +34,7 @@ export type {
   WorkflowIssue,
 } from './workflow/types.js';
 export { parseWorkflow, loadWorkflowFile, type LoadedWorkflow } from './workflow/load.js';
+export { defineWorkflow, WorkflowBuilder } from './workflow/builder.js';
 export { verifyWorkflow, definitionHash } from './workflow/verify.js';
 export { workflowSchema } from './workflow/schema.js';
 export { MemoryStore } from './store/memory-store.js';

@@ -104,8 +104,12 @@ export class Dispatcher {
       }
       const pick = mustWait ? 'busy' : this.#route(agents, policy, state);
       mustWait = false;
+      if (pick === 'open') {
+        const retryAt = this.breaker(agents[0]!)?.retryAt();
+        return this.#fallback(req, depth, agents[0]!, { code: 'TROUPE_CIRCUIT_OPEN', message: `the circuit breaker of ${what} is open (too many failures); calls are refused until it half-opens`, data: { retryAt } }, attempt);
+      }
       if (pick === 'unavailable') {
-        return this.#fallback(req, depth, agents[0]!, { code: 'TROUPE_AGENT_UNAVAILABLE', message: `no instance of ${what} can take work (stopped or circuit open)` }, attempt);
+        return this.#fallback(req, depth, agents[0]!, { code: 'TROUPE_AGENT_UNAVAILABLE', message: `no instance of ${what} can take work (taken out of service by its supervisor)` }, attempt);
       }
       if (pick === 'busy') {
         // Backpressure: every mailbox is full. Wait for room, in line, and route again; never a failure.
@@ -168,7 +172,7 @@ export class Dispatcher {
     }
   }
 
-  #route(agents: readonly Agent[], policy: RoutingPolicy, state: PolicyState): InstanceSlot | 'busy' | 'unavailable' {
+  #route(agents: readonly Agent[], policy: RoutingPolicy, state: PolicyState): InstanceSlot | 'busy' | 'unavailable' | 'open' {
     const dir = this.#o.directory;
     if (agents.length === 1) {
       // Fast path: one agent with one instance needs no policy and no candidate lists.
@@ -178,10 +182,14 @@ export class Dispatcher {
     const loads: InstanceLoad[] = [];
     const slots: InstanceSlot[] = [];
     let sawLive = false;
+    let sawOpen = false;
     for (const agent of agents) {
       if (!dir.isUp(agent.id)) continue;
       const breaker = this.breaker(agent);
-      if (breaker && !breaker.canPass()) continue;
+      if (breaker && !breaker.canPass()) {
+        sawOpen = true;
+        continue;
+      }
       const weight = dir.weight(agent.id);
       for (const slot of dir.slots(agent.id)) {
         const life = slot.life;
@@ -201,7 +209,7 @@ export class Dispatcher {
         });
       }
     }
-    if (slots.length === 0) return sawLive ? 'busy' : this.#restarting(agents) ? 'busy' : 'unavailable';
+    if (slots.length === 0) return sawLive ? 'busy' : this.#restarting(agents) ? 'busy' : sawOpen ? 'open' : 'unavailable';
     if (slots.length === 1) return slots[0]!;
     const i = policy(loads, state, this.#o.random);
     return i < 0 ? 'busy' : slots[i]!;

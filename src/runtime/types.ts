@@ -33,8 +33,10 @@ export interface StartOptions {
 export type RunEvent =
   | { readonly type: 'step.started'; readonly runId: string; readonly step: string; readonly agent: string; readonly attempt: number }
   | { readonly type: 'step.completed'; readonly runId: string; readonly entry: ContextEntry }
-  | { readonly type: 'step.failed'; readonly runId: string; readonly step: string; readonly error: ErrorValue }
+  | { readonly type: 'step.failed'; readonly runId: string; readonly step: string; readonly error: ErrorValue; readonly agent?: string; readonly durationMs?: number; readonly attempts?: number }
   | { readonly type: 'approval.requested'; readonly runId: string; readonly step: string; readonly prompt?: string; readonly output?: unknown }
+  | { readonly type: 'approval.decided'; readonly runId: string; readonly step: string; readonly approved: boolean; readonly by?: string; readonly comment?: string }
+  | { readonly type: 'compensation.completed'; readonly runId: string; readonly entry: ContextEntry }
   | { readonly type: 'run.status'; readonly runId: string; readonly status: RunStatus };
 
 /** A handle on one run. */

@@ -43,13 +43,15 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
   readonly policy: PolicyName;
   readonly #abort = new AbortController();
   readonly #visits = new Map<string, number>();
+  // Created on first use: most runs never compensate, wait, delegate or get listeners.
   readonly #compensations: { step: CompiledStep; output: unknown }[] = [];
   readonly #pending = new Map<string, Pending>();
-  readonly #listeners = new Set<(e: RunEvent) => void>();
-  readonly #children = new Map<string, RunCore>();
+  #listeners: Set<(e: RunEvent) => void> | null = null;
+  #children: Map<string, RunCore> | null = null;
   #gate: Promise<unknown> | null = null;
-  #settle!: { resolve: (v: unknown) => void; reject: (e: unknown) => void };
-  readonly #result: Promise<unknown>;
+  #settle: { resolve: (v: unknown) => void; reject: (e: unknown) => void } | null = null;
+  #result: Promise<unknown> | null = null;
+  #outcome: { readonly ok: boolean; readonly value: unknown } | null = null;
   /** Set by the parent when this run is a delegated sub-run. */
   onDone: ((ok: boolean, value: unknown) => void) | null = null;
 
@@ -65,8 +67,6 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
     this.dispatcher = env.dispatcher;
     this.policy = wf.policy ?? env.policy;
     this.log = new ContextLog(record, env.store, env.now, record.input);
-    this.#result = new Promise((resolve, reject) => (this.#settle = { resolve, reject }));
-    this.#result.catch(() => undefined); // a run nobody awaits must not be an unhandled rejection
     if (ready) {
       // A sub-run: its input and record are written before any step runs.
       this.#gate = ready.then(
@@ -101,7 +101,18 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
   // ---- RunHandle -------------------------------------------------------------------------
 
   result(): Promise<unknown> {
+    // Made on first ask, so a failed run nobody awaits is never an unhandled rejection.
+    if (!this.#result) {
+      const o = this.#outcome;
+      this.#result = o ? (o.ok ? Promise.resolve(o.value) : Promise.reject(o.value)) : new Promise((resolve, reject) => (this.#settle = { resolve, reject }));
+    }
     return this.#result;
+  }
+
+  #conclude(ok: boolean, value: unknown): void {
+    if (this.#outcome) return;
+    this.#outcome = { ok, value };
+    if (this.#settle) (ok ? this.#settle.resolve : this.#settle.reject)(value);
   }
 
   status(): RunRecord {
@@ -124,7 +135,7 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
     if (FINISHED.has(this.record.status)) return;
     const error: ErrorValue = { code: 'TROUPE_RUN_CANCELLED', message: `run ${this.id} cancelled: ${reason}` };
     this.#abort.abort(error);
-    for (const c of this.#children.values()) c.cancel(reason);
+    if (this.#children) for (const c of this.#children.values()) c.cancel(reason);
     this.#pending.clear();
     void this.#finish('cancelled', undefined, error, 'run.cancel');
   }
@@ -134,8 +145,8 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
   }
 
   on(listener: (event: RunEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    (this.#listeners ??= new Set()).add(listener);
+    return () => this.#listeners?.delete(listener);
   }
 
   // ---- StepHost --------------------------------------------------------------------------
@@ -145,7 +156,7 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
   }
 
   started(step: string, agent: string, attempt: number): void {
-    if (this.#listeners.size > 0 || this.env.emit) this.#emit({ type: 'step.started', runId: this.id, step, agent, attempt });
+    if (this.#listeners !== null || this.env.emit) this.#emit({ type: 'step.started', runId: this.id, step, agent, attempt });
   }
 
   // ---- MachineCore -----------------------------------------------------------------------
@@ -181,7 +192,7 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
     switch (step.kind) {
       case 'task': {
         const r = await runTask(this, step, view);
-        if (!r.ok) return this.#stepFailed(step, r.error);
+        if (!r.ok) return this.#stepFailed(step, r.error, r);
         await this.#record(step.id, r);
         if (step.compensate) this.#compensations.push({ step, output: r.output });
         return this.#afterOutput(step, r.output);
@@ -263,7 +274,7 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
 
   /** A sub-run finished: record its outcome as this step's. */
   childDone(stepId: string, ok: boolean, value: unknown, child: RunCore): void {
-    this.#children.delete(child.id);
+    this.#children?.delete(child.id);
     const step = this.wf.steps.get(stepId)!;
     const go = async (): Promise<void> => {
       if (!ok) return this.#stepFailed(step, { code: 'TROUPE_RUN_FAILED', message: `sub-workflow ${child.workflow} (run ${child.id}) failed: ${(value as ErrorValue).message}`, data: { runId: child.id, cause: value } });
@@ -276,14 +287,14 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
 
   /** Track a child run (for cancel and for `childDone`). */
   adopt(child: RunCore): void {
-    this.#children.set(child.id, child);
+    (this.#children ??= new Map()).set(child.id, child);
   }
 
   async #record(stepKey: string, r: CallDone & { ok: true }): Promise<void> {
     const entry = await this.log.append(
       { kind: 'step', step: stepKey, agent: r.agent, inputHash: r.input === undefined ? undefined : hashValue(r.input), output: r.output, durationMs: r.durationMs, attempts: r.attempts },
     );
-    if (this.#listeners.size > 0 || this.env.emit) this.#emit({ type: 'step.completed', runId: this.id, entry });
+    if (this.#listeners !== null || this.env.emit) this.#emit({ type: 'step.completed', runId: this.id, entry });
   }
 
   async #afterOutput(step: CompiledStep, output: unknown): Promise<void> {
@@ -292,7 +303,8 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
       const needed = typeof req === 'boolean' ? req : truthy(await req.evaluate(this.log.view));
       if (needed) return this.#await(step, output);
     }
-    return this.#go(await route(step.next, this.log.view));
+    const next = step.next;
+    return this.#go(next.kind === 'static' ? next.to : await route(next, this.log.view));
   }
 
   #await(step: CompiledStep, output: unknown): void {
@@ -319,6 +331,7 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
       // A pure approval step's output is the decision; on a task step it gates the output already recorded.
       const kind = p.step.kind === 'approval' ? 'step' : 'approval';
       await this.log.append({ kind, step: stepId, output: decision }, { status: this.record.status });
+      this.#emit({ type: 'approval.decided', runId: this.id, step: stepId, ...decision });
       this.#emit({ type: 'run.status', runId: this.id, status: this.record.status });
       if (approved) return this.#go(await route(p.step.next, this.log.view));
       if (p.step.approval?.reject) return this.#go(p.step.approval.reject);
@@ -327,12 +340,12 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
     go().catch((e: unknown) => this.#fatal(errorOf(e)));
   }
 
-  async #stepFailed(step: CompiledStep, error: ErrorValue): Promise<void> {
+  async #stepFailed(step: CompiledStep, error: ErrorValue, call?: { agent: string | undefined; durationMs: number; attempts: number }): Promise<void> {
     if (FINISHED.has(this.record.status)) return;
     if (error.code === 'TROUPE_RUN_CANCELLED' || this.#abort.signal.aborted) return;
     try {
-      await this.log.append({ kind: 'error', step: step.id, output: error });
-      this.#emit({ type: 'step.failed', runId: this.id, step: step.id, error });
+      await this.log.append({ kind: 'error', step: step.id, agent: call?.agent, output: error, durationMs: call?.durationMs, attempts: call?.attempts });
+      this.#emit({ type: 'step.failed', runId: this.id, step: step.id, error, ...(call?.agent ? { agent: call.agent } : {}), ...(call ? { durationMs: call.durationMs, attempts: call.attempts } : {}) });
       if (step.onError) {
         const to = await route(step.onError, { ...this.log.view, error });
         if (to !== null) return this.#go(to);
@@ -362,7 +375,8 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
         const c = step.compensate!;
         const input = c.input === null ? output : await c.input.evaluate({ ...this.log.view, error });
         const r = await callOnce(this, `${step.id}.compensate`, c, input, undefined, new AbortController().signal);
-        await this.log.append({ kind: 'compensation', step: step.id, agent: r.agent, output: r.ok ? r.output : { error: r.error } });
+        const entry = await this.log.append({ kind: 'compensation', step: step.id, agent: r.agent, output: r.ok ? r.output : { error: r.error }, durationMs: r.durationMs, attempts: r.attempts });
+        this.#emit({ type: 'compensation.completed', runId: this.id, entry });
       }
     }
     return this.#finish('failed', undefined, error, 'run.fail');
@@ -375,7 +389,7 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
     this.#abort.abort(error);
     this.#pending.clear();
     this.actor?.stop();
-    this.#settle.reject(error);
+    this.#conclude(false, error);
   }
 
   #fatal(error: ErrorValue): void {
@@ -397,14 +411,13 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
       // the store is closing: the in-memory outcome still stands for this process
     }
     this.#emit({ type: 'run.status', runId: this.id, status });
-    if (status === 'completed') this.#settle.resolve(output);
-    else this.#settle.reject(runError(this, status, error!));
+    this.#conclude(status === 'completed', status === 'completed' ? output : runError(this, status, error!));
     this.onDone?.(status === 'completed', status === 'completed' ? output : error);
     this.env.finished(this);
   }
 
   #emit(event: RunEvent): void {
-    for (const l of this.#listeners) {
+    if (this.#listeners) for (const l of this.#listeners) {
       try {
         l(event);
       } catch {

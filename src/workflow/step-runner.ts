@@ -71,7 +71,7 @@ export async function callOnce(
  */
 export async function runTask(host: StepHost, step: CompiledStep, view: ContextView): Promise<CallDone> {
   const call = step.call!;
-  const input = await resolveInput(call, view);
+  const input = call.input === null ? view : await call.input.evaluate(view);
   const max = step.correct?.max ?? 1;
   let feedback: CorrectionFeedback | undefined;
   for (let round = 1; ; round++) {

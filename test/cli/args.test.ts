@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseCommandLine } from '../../src/cli/args.js';
+import { main } from '../../src/cli/main.js';
+import { fixture, testIO } from './helpers.js';
+
+const usageLine = /^troupe: TROUPE_CLI_USAGE: .+; see 'troupe --help'\n$/;
+
+describe('the command line', () => {
+  it('parses run with every flag', () => {
+    expect(parseCommandLine(['run', 'wf.yaml', '--input', '{}', '--json', '--auto-approve', '--quiet'])).toEqual({
+      kind: 'run',
+      workflow: 'wf.yaml',
+      input: '{}',
+      json: true,
+      autoApprove: true,
+      quiet: true,
+    });
+  });
+
+  it.each([
+    [['run', fixture('hello.yaml'), '--frobnicate'], /unknown flag --frobnicate/],
+    [['check', fixture('hello.yaml'), '--json'], /unknown flag --json/],
+    [['--nope'], /unknown flag --nope/],
+    [['run'], /run: missing argument <workflow.yaml\|json>/],
+    [['run', 'a.yaml', 'b.yaml'], /unexpected argument "b.yaml"/],
+    [['run', 'a.yaml', '--input'], /flag --input needs a value/],
+    [['deploy'], /unknown command "deploy"/],
+    [[], /missing command/],
+  ])('exits 2 with one usage line for %j', async (argv, detail) => {
+    const io = testIO();
+    expect(await main(argv, io)).toBe(2);
+    expect(io.err()).toMatch(usageLine);
+    expect(io.err()).toMatch(detail);
+    expect(io.out()).toBe('');
+  });
+
+  it('prints help listing only the commands that exist', async () => {
+    const io = testIO();
+    expect(await main(['--help'], io)).toBe(0);
+    expect(io.out()).toContain('troupe run <workflow.yaml|json>');
+    expect(io.out()).toContain('troupe check <workflow.yaml|json>');
+    expect(io.out()).not.toMatch(/\bserve\b|\bbench\b|\bstatus\b/);
+  });
+
+  it.each(['run', 'check'])('prints help for %s', async (command) => {
+    const io = testIO();
+    expect(await main([command, '--help'], io)).toBe(0);
+    expect(io.out()).toMatch(new RegExp(`^Usage: troupe ${command} `));
+  });
+
+  it('prints the version from package.json', async () => {
+    const io = testIO();
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(await main(['--version'], io)).toBe(0);
+    expect(io.out()).toBe(`${pkg.version}\n`);
+  });
+});
