@@ -81,6 +81,7 @@ export const reporterInputSchema = {
       properties: { logs: NULLABLE(LOOSE_OBJECT), intel: NULLABLE(LOOSE_OBJECT) },
     }),
     remediate: NULLABLE(LOOSE_OBJECT),
+    approval: NULLABLE(LOOSE_OBJECT),
   },
 } as const;
 

@@ -210,6 +210,8 @@ export interface ReporterInput {
    * gate, the decision (alone, or beside the plan as `approval`). Absent when it never ran.
    */
   readonly remediate?: RemediationPlan | ApprovalDecision | (RemediationPlan & { readonly approval?: ApprovalDecision }) | null;
+  /** The human's decision on the remediation gate (the workflow passes `approvals.remediate`). */
+  readonly approval?: ApprovalDecision | null;
 }
 
 export type ApprovalStatus = 'approved' | 'rejected' | 'not-required';

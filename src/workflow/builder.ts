@@ -16,7 +16,7 @@ import type {
 import { isError, verifyWorkflow, workflowInvalid } from './verify.js';
 
 /** Names reserved in the expression view; a step id or branch name may not take them. */
-export type ReservedName = 'input' | 'item' | 'index' | 'error' | 'feedback';
+export type ReservedName = 'input' | 'item' | 'index' | 'error' | 'feedback' | 'approvals';
 
 /** A step id as the builder accepts it: any string literal but a reserved name. */
 export type StepId<Id extends string> = Id extends ReservedName ? never : Id;

@@ -7,8 +7,13 @@ export type ContextView = Readonly<Record<string, unknown>>;
 
 /** Apply one entry to a view, returning the next view (the old one is untouched). */
 export function applyEntry(view: ContextView, entry: ContextEntry): ContextView {
-  // Compensations and approval decisions on a task step never replace a step's output.
-  if (entry.kind === 'compensation' || entry.kind === 'approval') return view;
+  // Compensations never touch the view; a decision on a task step's approval gate goes under
+  // `approvals`, never replacing the step's output.
+  if (entry.kind === 'compensation') return view;
+  if (entry.kind === 'approval') {
+    const approvals = (view.approvals ?? {}) as Record<string, unknown>;
+    return Object.freeze({ ...view, approvals: Object.freeze({ ...approvals, [entry.step]: entry.output }) });
+  }
   const { step } = entry;
   const bracket = step.indexOf('[');
   const dot = step.indexOf('.');

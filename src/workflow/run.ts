@@ -388,7 +388,7 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
     const error = new TroupeError('TROUPE_RUNTIME_STOPPED', `run ${this.id} was interrupted: the runtime stopped`, { data: { runId: this.id } });
     this.#abort.abort(error);
     this.#pending.clear();
-    this.actor?.stop();
+    if (this.onDone === null) this.actor?.stop();
     this.#conclude(false, error);
   }
 
@@ -404,7 +404,9 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
     if (status === 'completed') this.record.output = output;
     if (error) this.record.error = error;
     this.actor.send({ type: event });
-    this.actor.stop();
+    // A root run's actor is ours to stop; a sub-run's actor was invoked by its parent's machine,
+    // which stops it when it leaves the step (XState refuses to stop a non-root actor directly).
+    if (this.onDone === null) this.actor.stop();
     try {
       await this.env.store.updateRun(this.id, { status, currentSteps: [], updatedAt: this.record.updatedAt, ...(status === 'completed' ? { output } : {}), ...(error ? { error } : {}) });
     } catch {

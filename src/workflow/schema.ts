@@ -4,7 +4,7 @@ import type { JsonSchema } from '../agents/types.js';
 import type { WorkflowIssue } from './types.js';
 
 /** Names a step id or branch name may not take: they are the reserved keys of the expression view. */
-export const RESERVED_NAMES: readonly string[] = Object.freeze(['input', 'item', 'index', 'error', 'feedback']);
+export const RESERVED_NAMES: readonly string[] = Object.freeze(['input', 'item', 'index', 'error', 'feedback', 'approvals']);
 
 /** What a step id or branch name must look like (besides not being reserved). */
 export const STEP_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;

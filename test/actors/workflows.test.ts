@@ -37,10 +37,8 @@ describe('shipped workflows', () => {
     expect(report.markdown).toContain('Incident ALERT-2024-0514-0042');
   });
 
-  // Known engine gap: src/workflow/context.ts applies an `approval` entry as the step's output, so
-  // the approved plan is replaced by `{ approved: true, by }` before `report` reads it. When the
-  // engine keeps the gated output, this starts passing: turn `it.fails` into `it`.
-  it.fails('hands the approved remediation plan to the report', async () => {
+  // Regression: an approval decision once replaced the gated step's output in the view.
+  it('hands the approved remediation plan to the report', async () => {
     runtime = await createRuntime({ agents: incident.agents, autoApprove: true });
     const run = await runtime.start(workflow('incident-response/workflow.yaml'), readActorJson('incident-response/sample-alert.json'));
     const report = (await run.result()) as ReporterOutput;

@@ -74,9 +74,9 @@ describe('workflow schema', () => {
   });
 
   describe('when a step id or branch name is reserved or malformed', () => {
-    it.each(['input', 'item', 'index', 'error', 'feedback'])('refuses %s', (name) => {
+    it.each(['input', 'item', 'index', 'error', 'feedback', 'approvals'])('refuses %s', (name) => {
       expect(messages({ name: 'w', steps: { [name]: { agent: 'x' } } })).toEqual([
-        `/steps/${name}: "${name}" is reserved in the expression view (input, item, index, error, feedback); choose another name`,
+        `/steps/${name}: "${name}" is reserved in the expression view (input, item, index, error, feedback, approvals); choose another name`,
       ]);
       expect(messages({ name: 'w', steps: { a: { parallel: { [name]: { agent: 'x' } } } } })[0]).toMatch(/^\/steps\/a\/parallel\/.*is reserved/);
     });

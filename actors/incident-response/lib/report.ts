@@ -45,7 +45,7 @@ export function remediationOutcome(input: ReporterInput): Outcome {
   const raw = input.remediate ?? null;
   const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const plan = Array.isArray(r.actions) ? (raw as RemediationPlan) : null;
-  const decision = asDecision(raw) ?? asDecision(r.approval);
+  const decision = asDecision(input.approval ?? null) ?? asDecision(raw) ?? asDecision(r.approval);
   if (input.triage.severity === 'low' && raw === null) return { plan, approval: 'not-required', decision, status: 'closed-low-severity' };
   const approved = decision?.approved ?? plan !== null;
   return { plan, approval: approved ? 'approved' : 'rejected', decision, status: approved ? 'contained' : 'containment-rejected' };
