@@ -9,7 +9,8 @@ import type { CompiledStep, CompiledWorkflow } from './compile.js';
 import { ContextLog, type ContextView, type EntryDraft } from './context.js';
 import type { MachineCore } from './machine.js';
 import { route, truthy } from './routing.js';
-import { callOnce, linkedController, resolveInput, runTask, type CallDone, type StepHost } from './step-runner.js';
+import { errorOf, runMap, runParallel, type FanOutHost } from './fan-out.js';
+import { callOnce, runTask, type CallDone } from './step-runner.js';
 
 /** What a run needs from the runtime. */
 export interface RunEnv {
@@ -33,7 +34,7 @@ const FINISHED: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancel
  * One run: its actor (the workflow's machine), its context log, and the work of each step.
  * It is also the `RunHandle` users hold. Runs share nothing mutable with each other.
  */
-export class RunCore implements RunHandle, MachineCore, StepHost {
+export class RunCore implements RunHandle, MachineCore, FanOutHost {
   readonly id: string;
   readonly workflow: string;
   readonly record: RunRecord;
@@ -193,14 +194,13 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
       case 'task': {
         const r = await runTask(this, step, view);
         if (!r.ok) return this.#stepFailed(step, r.error, r);
-        await this.#record(step.id, r);
+        await this.recordCall(step.id, r);
         if (step.compensate) this.#compensations.push({ step, output: r.output });
         return this.#afterOutput(step, r.output);
       }
       case 'parallel':
-        return this.#parallel(step, view);
       case 'map':
-        return this.#map(step, view);
+        return this.#fanOut(step, view);
       case 'approval':
         return this.#afterOutput(step, undefined);
       case 'workflow':
@@ -208,68 +208,18 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
     }
   }
 
-  async #parallel(step: CompiledStep, view: ContextView): Promise<void> {
-    const { controller: ctl, dispose } = linkedController(this.signal);
-    const signal = ctl.signal;
-    let failure: ErrorValue | null = null;
-    await Promise.all(
-      step.branches.map(async (b) => {
-        const key = `${step.id}.${b.name}`;
-        try {
-          const r = await callOnce(this, key, b, await resolveInput(b, view), undefined, signal, view);
-          if (failure) return;
-          if (!r.ok) {
-            failure = r.error;
-            ctl.abort(r.error);
-            return;
-          }
-          await this.#record(key, r);
-          this.actor.send({ type: `branch.${key}` });
-        } catch (e) {
-          failure ??= errorOf(e);
-          ctl.abort(failure);
-        }
-      }),
-    );
-    dispose();
-    if (failure) return this.#stepFailed(step, failure);
-    if (step.compensate) this.#compensations.push({ step, output: this.log.view[step.id] });
-    return this.#afterOutput(step, this.log.view[step.id]);
+  async #fanOut(step: CompiledStep, view: ContextView): Promise<void> {
+    const r = step.kind === 'parallel' ? await runParallel(this, step, view) : await runMap(this, step, view);
+    if (!r.ok) return this.#stepFailed(step, r.error);
+    if ('items' in r && r.items === 0) await this.log.append({ kind: 'step', step: step.id, output: [] });
+    const output = this.log.view[step.id];
+    if (step.compensate) this.#compensations.push({ step, output });
+    return this.#afterOutput(step, output);
   }
 
-  async #map(step: CompiledStep, view: ContextView): Promise<void> {
-    const spec = step.map!;
-    const items = await spec.items.evaluate(view);
-    if (!Array.isArray(items)) {
-      return this.#stepFailed(step, { code: 'TROUPE_EXPRESSION_FAILED', message: `step ${step.id}: map.items must be an array, got ${typeof items}`, data: { path: `/steps/${step.id}/map/items` } });
-    }
-    const results: unknown[] = new Array(items.length);
-    let next = 0;
-    let failure: ErrorValue | null = null;
-    const { controller: ctl, dispose } = linkedController(this.signal);
-    const signal = ctl.signal;
-    const worker = async (): Promise<void> => {
-      while (failure === null && next < items.length) {
-        const i = next++;
-        const itemView = { ...view, item: items[i], index: i };
-        const input = spec.input === null ? items[i] : await spec.input.evaluate(itemView);
-        const r = await callOnce(this, `${step.id}[${i}]`, spec, input, undefined, signal);
-        if (!r.ok) {
-          failure ??= r.error;
-          ctl.abort(r.error);
-          return;
-        }
-        await this.#record(`${step.id}[${i}]`, r);
-        results[i] = r.output;
-      }
-    };
-    const lanes = Math.max(1, Math.min(spec.concurrency, items.length));
-    await Promise.all(Array.from({ length: lanes }, () => worker().catch((e: unknown) => void (failure ??= errorOf(e)))));
-    dispose();
-    if (failure) return this.#stepFailed(step, failure);
-    if (items.length === 0) await this.log.append({ kind: 'step', step: step.id, output: [] });
-    if (step.compensate) this.#compensations.push({ step, output: results });
-    return this.#afterOutput(step, this.log.view[step.id] ?? results);
+  /** FanOutHost: a parallel branch completed and was recorded. */
+  branchJoined(stepKey: string): void {
+    this.actor.send({ type: `branch.${stepKey}` });
   }
 
   /** A sub-run finished: record its outcome as this step's. */
@@ -290,7 +240,8 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
     (this.#children ??= new Map()).set(child.id, child);
   }
 
-  async #record(stepKey: string, r: CallDone & { ok: true }): Promise<void> {
+  /** FanOutHost: append a successful call's result to the log. */
+  async recordCall(stepKey: string, r: CallDone & { ok: true }): Promise<void> {
     const entry = await this.log.append(
       { kind: 'step', step: stepKey, agent: r.agent, inputHash: r.input === undefined ? undefined : hashValue(r.input), output: r.output, durationMs: r.durationMs, attempts: r.attempts },
     );
@@ -438,14 +389,6 @@ export class RunCore implements RunHandle, MachineCore, StepHost {
 
 /** A draft for a recorded step, exported for recovery code that replays it. */
 export type { EntryDraft };
-
-function errorOf(e: unknown): ErrorValue {
-  if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
-    const x = e as ErrorValue;
-    return x.data === undefined ? { code: x.code, message: x.message } : { code: x.code, message: x.message, data: x.data };
-  }
-  return { code: 'TROUPE_RUN_FAILED', message: e instanceof Error ? e.message : String(e) };
-}
 
 function runError(run: RunCore, status: RunStatus, error: ErrorValue): TroupeError {
   if (status === 'cancelled') return new TroupeError('TROUPE_RUN_CANCELLED', error.message, { data: { runId: run.id } });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, defineAgent, TroupeError, type AgentContext, type AgentDefinition, type RunHandle, type RuntimeOptions, type TroupeRuntime } from '../../src/index.js';
+import { createRuntime, defineAgent, TroupeError, type AgentContext, type Agent, type AgentDefinition, type RunHandle, type RuntimeOptions, type TroupeRuntime } from '../../src/index.js';
 import { deferred, failureOf, seeded, until } from '../workflow/run-helpers.js';
 
 let rt: TroupeRuntime | undefined;
@@ -9,7 +9,7 @@ afterEach(async () => {
 });
 
 /** A runtime with `agents`, and a one-step run of `target` (an agent id or `{capability}`). */
-async function setup(agents: AgentDefinition[], options: RuntimeOptions = {}) {
+async function setup(agents: (Agent | AgentDefinition)[], options: RuntimeOptions = {}) {
   rt = await createRuntime({ agents, ...options });
   const runtime = rt;
   const step = (target: string | { capability: string }, extra: Record<string, unknown> = {}, input: unknown = {}): Promise<RunHandle> =>

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, defineAgent, TroupeError, type AgentDefinition, type TroupeRuntime } from '../../src/index.js';
+import { createRuntime, defineAgent, TroupeError, type Agent, type AgentDefinition, type TroupeRuntime } from '../../src/index.js';
 import type { SupervisionEvent } from '../../src/runtime/supervision/index.js';
 import { deferred, failureOf } from '../workflow/run-helpers.js';
 
@@ -11,7 +11,7 @@ afterEach(async () => {
 
 const healthy = () => defineAgent({ id: 'healthy', execute: async (i: { n: number }) => ({ n: i.n + 1 }) });
 
-async function setup(agents: AgentDefinition[]) {
+async function setup(agents: (Agent | AgentDefinition)[]) {
   rt = await createRuntime({ agents: [...agents, healthy()] });
   const runtime = rt;
   const events: SupervisionEvent[] = [];

@@ -79,16 +79,32 @@ describe('an approval on a task step', () => {
     expect(log[1]).toMatchObject({ kind: 'approval', step: 'remediate', output: { approved: false, by: 'ops' } });
   });
 
-  // BUG (docs vs code): docs/workflow-format.md ("Approvals") says "on rejection the output is
-  // discarded", but RunCore#runStep (src/workflow/run.ts:157) records the gated output before the
-  // approval, so the `reject` branch still reads it in the view.
-  it.fails('discards the gated output on rejection (the reject branch does not see it)', async () => {
+  // docs/workflow-format.md:215-217 still says "on rejection the output is discarded", but the
+  // code (and the `approvals` row of the same page) keep the agent's output in the view and put
+  // the decision under `approvals.<step>`: this test pins the code's behaviour; the docs are stale.
+  it('keeps the gated output in the view and puts the decision under approvals.<step>', async () => {
     const calls: string[] = [];
-    rt = await createRuntime({ agents: agents(calls), workflows: [gated({ reject: 'review' })] });
-    const run = await rt.start('gated', { host: 'h1' });
-    await approvalRequested(run, 'remediate');
-    run.reject('remediate');
-    expect(await run.result()).toEqual({ reviewed: {} });
+    rt = await createRuntime({
+      agents: agents(calls),
+      workflows: [
+        {
+          name: 'gated-view',
+          steps: {
+            remediate: { agent: 'remediate', input: '{ "host": input.host }', approval: { reject: 'review' }, next: 'report' },
+            report: { agent: 'report', input: '{ "r": remediate, "ok": approvals.remediate.approved }' },
+            review: { agent: 'review', input: '{ "r": remediate, "ok": approvals.remediate.approved, "by": approvals.remediate.by }' },
+          },
+        },
+      ],
+    });
+    const rejected = await rt.start('gated-view', { host: 'h1' });
+    await approvalRequested(rejected, 'remediate');
+    rejected.reject('remediate', { by: 'ops' });
+    expect(await rejected.result()).toEqual({ reviewed: { r: { contained: 'h1' }, ok: false, by: 'ops' } });
+    const approved = await rt.start('gated-view', { host: 'h2' });
+    await approvalRequested(approved, 'remediate');
+    approved.approve('remediate');
+    expect(await approved.result()).toEqual({ report: { r: { contained: 'h2' }, ok: true } });
   });
 
   it('fails the run with TROUPE_APPROVAL_REJECTED when rejected without a `reject` branch', async () => {

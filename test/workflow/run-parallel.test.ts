@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, defineAgent, type TroupeRuntime } from '../../src/index.js';
-import { deferred, failureOf } from './run-helpers.js';
+import { deferred, failureOf, type Deferred } from './run-helpers.js';
 
 let rt: TroupeRuntime | undefined;
 afterEach(async () => {
@@ -112,7 +112,7 @@ describe('a map step', () => {
   it('calls the agent once per item, keeps item order, and never exceeds its concurrency bound', async () => {
     let running = 0;
     let peak = 0;
-    const gates: ReturnType<typeof deferred>[] = [];
+    const gates: Deferred[] = [];
     const enrich = defineAgent({
       id: 'enrich',
       execute: async (i: { hit: number; position: number }) => {

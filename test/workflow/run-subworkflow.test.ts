@@ -3,23 +3,17 @@ import { createRuntime, defineAgent, type AgentContext, type RunHandle, type Tro
 import { deferred, failureOf, turn, until } from './run-helpers.js';
 
 /*
- * BUG (all the `it.fails` below share it): RunCore#finish (src/workflow/run.ts:413) and
- * RunCore#interrupt (src/workflow/run.ts:391) call `this.actor.stop()`. For a sub-run, `actor` is
- * the child actor that the parent's machine *invoked* (machine.ts `state.invoke`), and XState v5
- * throws "A non-root actor cannot be stopped directly." for it. So a sub-run's #finish throws right
- * after it marks its record completed/failed/cancelled: it never settles its result, never calls
- * `onDone` (the parent's step waits forever) and never calls `env.finished` (it stays in
- * activeRuns); `rt.stop()` with a sub-run in flight rejects with that error, leaving the agents
- * running and the store open. Fix: stop only root actors (e.g. `if (!this.onDone) this.actor.stop()`,
- * or check `this.actor._parent`), and let the parent's machine stop an invoked child when it
- * leaves the step.
+ * Regression: RunCore#finish and #interrupt used to call `this.actor.stop()` on a sub-run's actor,
+ * which the parent's machine invoked; XState throws "A non-root actor cannot be stopped directly."
+ * for it, so a sub-run never settled, its parent's step waited forever, and rt.stop() rejected.
+ * (Fixed in 5ba804f while these tests were written: they failed before it.)
  */
 
 let rt: TroupeRuntime | undefined;
 afterEach(async () => {
   const r = rt;
   rt = undefined;
-  // A short drain: with the bug above, parents of sub-runs never finish.
+  // A short drain: with the bug above, parents of sub-runs never finished.
   await r?.stop({ timeoutMs: 100 }).catch(() => r.agents.stop());
 });
 
@@ -77,7 +71,7 @@ describe('a sub-workflow step', () => {
     expect((await rt.store.read(child.id)).map((e) => [e.step, e.output])).toEqual([['add', { sum: 15 }]]);
   });
 
-  it.fails('takes the child run output as the step output and continues', async () => {
+  it('takes the child run output as the step output and continues', async () => {
     rt = await createRuntime({ agents: [goodAdder(), echo], workflows: [inner, outer()] });
     const run = await rt.start('outer', { x: 5 });
     expect(await settled(run)).toEqual({ ok: true, value: { result: { total: 15, from: 'child' } } });
@@ -91,7 +85,7 @@ describe('a sub-workflow step', () => {
     ]);
   });
 
-  it.fails('fails the step when the child fails, which onError can route', async () => {
+  it('fails the step when the child fails, which onError can route', async () => {
     rt = await createRuntime({ agents: [badAdder(), echo], workflows: [inner, outer('recover')] });
     const run = await rt.start('outer', { x: 1 });
     expect(await settled(run)).toEqual({ ok: true, value: { handled: 'TROUPE_RUN_FAILED' } });
@@ -100,7 +94,7 @@ describe('a sub-workflow step', () => {
     expect(child!.error?.code).toBe('TROUPE_AGENT_FAILED');
   });
 
-  it.fails('fails the parent run when the child fails and the step has no onError', async () => {
+  it('fails the parent run when the child fails and the step has no onError', async () => {
     rt = await createRuntime({ agents: [badAdder(), echo], workflows: [inner, outer()] });
     const run = await rt.start('outer', { x: 1 });
     const s = await settled(run);
@@ -153,20 +147,20 @@ describe('a sub-workflow step', () => {
       expect(child.status().status).toBe('cancelled');
     });
 
-    it.fails('settles the cancelled child run without an unhandled rejection, and it leaves activeRuns', async () => {
+    it('settles the cancelled child run without an unhandled rejection, and it leaves activeRuns', async () => {
       const { run, child } = await startBlocked();
       const caught = await capturingUnhandled(async () => {
         run.cancel('user asked');
         await failureOf(run);
       });
-      // Evidence of the bug: "A non-root actor cannot be stopped directly." escapes from RunCore#finish.
+      // What the bug produced: "A non-root actor cannot be stopped directly." escaping RunCore#finish.
       expect(caught.map((e) => (e as Error).message)).toEqual([]);
       expect(await settled(child, 300)).toMatchObject({ ok: false });
       expect(rt!.activeRuns()).toEqual([]);
     });
   });
 
-  it.fails('lets rt.stop() resolve while a sub-run is in flight', async () => {
+  it('lets rt.stop() resolve while a sub-run is in flight', async () => {
     const childStarted = deferred();
     const adder = defineAgent({
       id: 'adder',
@@ -180,7 +174,7 @@ describe('a sub-workflow step', () => {
     try {
       await local.start('outer', { x: 1 });
       await childStarted.promise;
-      await local.stop({ timeoutMs: 10 }); // rejects: "A non-root actor cannot be stopped directly."
+      await local.stop({ timeoutMs: 10 }); // rejected with "A non-root actor cannot be stopped directly."
     } finally {
       local.agents.stop();
     }

@@ -1,0 +1,88 @@
+import type { ErrorValue } from '../errors/index.js';
+import type { CompiledStep } from './compile.js';
+import type { ContextView } from './context.js';
+import { callOnce, linkedController, resolveInput, type CallDone, type StepHost } from './step-runner.js';
+
+/** What fan-out needs from its run: record a call's result, and report a joined branch. */
+export interface FanOutHost extends StepHost {
+  recordCall(stepKey: string, r: CallDone & { ok: true }): Promise<void>;
+  branchJoined(stepKey: string): void;
+}
+
+/** A fan-out step's end: its output (from the log), or the first failure. */
+export type FanOutResult = { readonly ok: true } | { readonly ok: false; readonly error: ErrorValue };
+
+/**
+ * Run a parallel step's branches at once and join them. Each branch is recorded as `step.branch`
+ * the moment it completes; the first failure aborts the others (through their signal).
+ */
+export async function runParallel(host: FanOutHost, step: CompiledStep, view: ContextView): Promise<FanOutResult> {
+  const { controller, dispose } = linkedController(host.signal);
+  let failure: ErrorValue | null = null;
+  await Promise.all(
+    step.branches.map(async (b) => {
+      const key = `${step.id}.${b.name}`;
+      try {
+        const r = await callOnce(host, key, b, await resolveInput(b, view), undefined, controller.signal, view);
+        if (failure) return;
+        if (!r.ok) {
+          failure = r.error;
+          controller.abort(r.error);
+          return;
+        }
+        await host.recordCall(key, r);
+        host.branchJoined(key);
+      } catch (e) {
+        failure ??= errorOf(e);
+        controller.abort(failure);
+      }
+    }),
+  );
+  dispose();
+  return failure ? { ok: false, error: failure } : { ok: true };
+}
+
+/**
+ * Dynamic fan-out: one call per item of `map.items`, at most `map.concurrency` at once, each
+ * recorded as `step[i]`. The first failure stops new items and aborts those in flight.
+ */
+export async function runMap(host: FanOutHost, step: CompiledStep, view: ContextView): Promise<FanOutResult & { items?: number }> {
+  const spec = step.map!;
+  const items = await spec.items.evaluate(view);
+  if (!Array.isArray(items)) {
+    return {
+      ok: false,
+      error: { code: 'TROUPE_EXPRESSION_FAILED', message: `step ${step.id}: map.items must be an array, got ${typeof items}`, data: { path: `/steps/${step.id}/map/items` } },
+    };
+  }
+  let next = 0;
+  let failure: ErrorValue | null = null;
+  const { controller, dispose } = linkedController(host.signal);
+  const lane = async (): Promise<void> => {
+    while (failure === null && next < items.length) {
+      const i = next++;
+      const key = `${step.id}[${i}]`;
+      const input = spec.input === null ? items[i] : await spec.input.evaluate({ ...view, item: items[i], index: i });
+      const r = await callOnce(host, key, spec, input, undefined, controller.signal);
+      if (!r.ok) {
+        failure ??= r.error;
+        controller.abort(r.error);
+        return;
+      }
+      await host.recordCall(key, r);
+    }
+  };
+  const lanes = Math.max(1, Math.min(spec.concurrency, items.length));
+  await Promise.all(Array.from({ length: lanes }, () => lane().catch((e: unknown) => void (failure ??= errorOf(e)))));
+  dispose();
+  return failure ? { ok: false, error: failure } : { ok: true, items: items.length };
+}
+
+/** Any thrown value as an error value. */
+export function errorOf(e: unknown): ErrorValue {
+  if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
+    const x = e as ErrorValue;
+    return x.data === undefined ? { code: x.code, message: x.message } : { code: x.code, message: x.message, data: x.data };
+  }
+  return { code: 'TROUPE_RUN_FAILED', message: e instanceof Error ? e.message : String(e) };
+}
