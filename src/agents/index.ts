@@ -57,4 +57,4 @@ export {
   type RegistryOptions,
   type RegistryStore,
 } from './registry.js';
-export { runWithTimeout, MAX_TIMER_MS } from './timeout.js';
+export { runWithTimeout, runGuarded, MAX_TIMER_MS, type AbortTarget } from './timeout.js';

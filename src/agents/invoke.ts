@@ -1,5 +1,4 @@
-import { TroupeError } from '../errors/index.js';
-import { MAX_TIMER_MS } from './timeout.js';
+import { runGuarded } from './timeout.js';
 import type { AgentContext, CorrectionFeedback } from './types.js';
 
 /**
@@ -50,9 +49,8 @@ export interface InvokeInfo {
 }
 
 /**
- * Call an agent's `execute` with a deadline and cancellation. A synchronous result returns at
- * once; for a promise, one timer and one parent listener are armed and removed on settle. On
- * timeout the context's signal aborts with `TROUPE_AGENT_TIMEOUT`.
+ * Call an agent's `execute` with a deadline and cancellation (see `runGuarded`). A synchronous
+ * result returns at once; on timeout the context's signal aborts with `TROUPE_AGENT_TIMEOUT`.
  */
 export function invoke(
   execute: (input: unknown, ctx: AgentContext) => unknown,
@@ -60,51 +58,6 @@ export function invoke(
   info: InvokeInfo,
   describe: () => string,
 ): Promise<unknown> {
-  const parent = info.signal;
-  if (parent?.aborted) return Promise.reject(parent.reason);
-  const ctx = new CallContext(info.attempt, info.runId, info.stepId, info.idempotencyKey, info.instance, info.state, info.feedback, parent);
-  let result: unknown;
-  try {
-    result = execute(input, ctx);
-  } catch (e) {
-    return Promise.reject(e);
-  }
-  if (!isThenable(result)) return Promise.resolve(result);
-  const ms = info.timeoutMs;
-  return new Promise((resolve, reject) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      ctx.abort(parent!.reason);
-      reject(parent!.reason);
-    };
-    if (ms < Infinity) {
-      timer = setTimeout(
-        () => {
-          parent?.removeEventListener('abort', onAbort);
-          const err = new TroupeError('TROUPE_AGENT_TIMEOUT', `${describe()} timed out after ${ms}ms`, { data: { timeoutMs: ms } });
-          ctx.abort(err);
-          reject(err);
-        },
-        Math.min(ms, MAX_TIMER_MS),
-      );
-    }
-    parent?.addEventListener('abort', onAbort, { once: true });
-    (result as PromiseLike<unknown>).then(
-      (v) => {
-        clearTimeout(timer);
-        parent?.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        parent?.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+  const ctx = new CallContext(info.attempt, info.runId, info.stepId, info.idempotencyKey, info.instance, info.state, info.feedback, info.signal);
+  return runGuarded(() => execute(input, ctx), ctx, info.timeoutMs, info.signal, describe);
 }

@@ -35,22 +35,45 @@ export function runWithTimeout<T>(
 ): Promise<T> {
   if (parent !== undefined && parent.aborted) return Promise.reject(parent.reason);
   const controller = new AbortController();
+  return runGuarded(() => fn(controller.signal), controller, ms, parent, describe);
+}
+
+/** What a guarded call aborts on timeout or on its parent's abort (an AbortController, or a lazy one). */
+export interface AbortTarget {
+  abort(reason: unknown): void;
+}
+
+/**
+ * The engine of {@link runWithTimeout}, for callers that make their own abort target (the agent
+ * call context creates its AbortController only when an agent reads `ctx.signal`).
+ *
+ * @param start - starts the work; a synchronous result settles at once with no timer armed.
+ * @param target - aborted with the timeout error or the parent's reason.
+ */
+export function runGuarded<T>(
+  start: () => T | PromiseLike<T>,
+  target: AbortTarget,
+  ms: number,
+  parent?: AbortSignal,
+  describe?: () => string,
+): Promise<T> {
+  if (parent !== undefined && parent.aborted) return Promise.reject(parent.reason);
   const started = ms < Infinity ? Date.now() : 0;
   let result: T | PromiseLike<T>;
   try {
-    result = fn(controller.signal);
+    result = start();
   } catch (e) {
     return Promise.reject(e);
   }
   if (!isThenable(result)) return Promise.resolve(result);
   if (parent !== undefined && parent.aborted) {
-    // `fn` itself aborted the parent while it ran synchronously.
-    controller.abort(parent.reason);
+    // `start` itself aborted the parent while it ran synchronously.
+    target.abort(parent.reason);
     return Promise.reject(parent.reason);
   }
   const pending = result;
   return new Promise<T>((resolve, reject) => {
-    const call: Call = { controller, reject, timer: undefined, links: undefined, onParentAbort: undefined, ms, describe };
+    const call: Call = { controller: target, reject, timer: undefined, links: undefined, onParentAbort: undefined, ms, describe };
     if (ms < Infinity) {
       const left = ms - (Date.now() - started);
       call.timer = setTimeout(onTimeout, left > MAX_TIMER_MS ? MAX_TIMER_MS : left > 0 ? left : 0, call);
@@ -59,7 +82,7 @@ export function runWithTimeout<T>(
       const onParentAbort = (): void => {
         clearTimeout(call.timer);
         reject(parent.reason);
-        controller.abort(parent.reason);
+        target.abort(parent.reason);
       };
       call.onParentAbort = onParentAbort;
       call.links = link(parent, onParentAbort);
@@ -85,7 +108,7 @@ export function runWithTimeout<T>(
 
 /** One pending call: what its timer and parent link need, in one object (no per-call closures for them). */
 interface Call {
-  readonly controller: AbortController;
+  readonly controller: AbortTarget;
   readonly reject: (e: unknown) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
   links: Set<() => void> | undefined;

@@ -10,7 +10,8 @@ function reorder(value: unknown, seed: number): unknown {
   const keys = Object.keys(value);
   const shuffled = keys.map((k, i) => [k, (i * 7919 + seed) % (keys.length + 1)] as const).sort((a, b) => a[1] - b[1]);
   const out: Record<string, unknown> = {};
-  for (const [k] of shuffled.reverse()) out[k] = reorder((value as Record<string, unknown>)[k], seed);
+  // defineProperty, not assignment: fast-check generates own `__proto__` keys, which `out[k] =` would drop.
+  for (const [k] of shuffled.reverse()) Object.defineProperty(out, k, { value: reorder((value as Record<string, unknown>)[k], seed), enumerable: true, writable: true, configurable: true });
   return out;
 }
 
