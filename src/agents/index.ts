@@ -58,3 +58,6 @@ export {
   type RegistryStore,
 } from './registry.js';
 export { runWithTimeout, runGuarded, MAX_TIMER_MS, type AbortTarget } from './timeout.js';
+export { Dispatcher, type AgentDirectory, type CallRequest, type CallResult, type DispatcherOptions } from './dispatcher.js';
+export { agentInstanceLogic, createSlot, hasRoom, type AgentCall, type CallOutcome, type Incarnation, type InstanceEvent, type InstanceSlot } from './instance.js';
+export { invoke, type InvokeInfo } from './invoke.js';

@@ -1,9 +1,5 @@
 import { createActor, type AnyActor } from 'xstate';
-import type { AgentDirectory } from '../agents/dispatcher.js';
-import { defineAgent } from '../agents/define-agent.js';
-import { agentInstanceLogic, createSlot, type InstanceSlot } from '../agents/instance.js';
-import { createRegistry, type Registry } from '../agents/registry.js';
-import type { Agent, AgentDefinition } from '../agents/types.js';
+import { type AgentDirectory, defineAgent, agentInstanceLogic, createSlot, type InstanceSlot, createRegistry, type Registry, type Agent, type AgentDefinition } from '../agents/index.js';
 import { addChild, createSupervisor, removeChild, type SupervisionEvent, type SupervisorOptions, type SupervisorRef } from './supervision/index.js';
 
 /** How the agents' supervisors behave. */

@@ -1,7 +1,5 @@
 import { TroupeError } from '../errors/index.js';
-import { compileWorkflow, type CompiledWorkflow } from '../workflow/compile.js';
-import type { WorkflowDefinition } from '../workflow/types.js';
-import { assertValidWorkflow, definitionHash, isWorkflowPath, type SourceLocator, type VerifyEnv } from '../workflow/verify.js';
+import { compileWorkflow, type CompiledWorkflow, type WorkflowDefinition, assertValidWorkflow, definitionHash, isWorkflowPath, type SourceLocator, type VerifyEnv } from '../workflow/index.js';
 
 /** Where a definition's `workflow:` file references resolve (set by the file loader). */
 export interface DefinitionSources {

@@ -1,7 +1,6 @@
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isAgent } from '../agents/define-agent.js';
-import type { Agent } from '../agents/types.js';
+import { isAgent, type Agent } from '../agents/index.js';
 import { TroupeError } from '../errors/index.js';
 
 const TS = new Set(['.ts', '.mts', '.cts']);

@@ -1,15 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Dispatcher } from '../agents/dispatcher.js';
-import { policyNames } from '../agents/policies.js';
-import type { Agent, AgentDefinition } from '../agents/types.js';
+import { Dispatcher, policyNames, type Agent, type AgentDefinition } from '../agents/index.js';
 import { TroupeError } from '../errors/index.js';
-import { MemoryStore } from '../store/memory-store.js';
-import { genesisHash } from '../store/chain.js';
-import type { RunRecord, Store } from '../store/types.js';
-import type { CompiledWorkflow } from '../workflow/compile.js';
-import { loadWorkflowFile, type LoadedWorkflow } from '../workflow/load.js';
-import { RunCore, type RunEnv } from '../workflow/run.js';
-import type { WorkflowDefinition } from '../workflow/types.js';
+import { MemoryStore, genesisHash, type RunRecord, type Store } from '../store/index.js';
+import { type CompiledWorkflow, loadWorkflowFile, type LoadedWorkflow, RunCore, type RunEnv, type WorkflowDefinition } from '../workflow/index.js';
 import { AgentHost } from './agent-host.js';
 import { WorkflowCatalog, type DefinitionSources } from './catalog.js';
 import { loadAgentModule } from './modules.js';

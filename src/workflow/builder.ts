@@ -1,4 +1,4 @@
-import type { JsonSchema, PolicyName, RetryPolicy } from '../agents/types.js';
+import type { JsonSchema, PolicyName, RetryPolicy } from '../agents/index.js';
 import { deepFreeze, type Duration } from '../util/index.js';
 import type {
   ApprovalSpec,

@@ -1,8 +1,5 @@
-import type { Agent, PolicyName } from '../agents/types.js';
-import { compileSchema } from '../agents/validation.js';
-import type { ValidationIssue } from '../agents/types.js';
+import { type Agent, type PolicyName, compileSchema, type ValidationIssue, normalizeRetry } from '../agents/index.js';
 import { parseDuration } from '../util/index.js';
-import { normalizeRetry } from '../agents/retry.js';
 import { compileExpression, compileInputMapping, type CompiledExpression } from './expressions.js';
 
 type CompiledMapping = CompiledExpression;

@@ -1,5 +1,4 @@
-import { sealEntry } from '../store/chain.js';
-import type { ContextEntry, EntryKind, RunRecord, Store } from '../store/types.js';
+import { sealEntry, type ContextEntry, type EntryKind, type RunRecord, type Store } from '../store/index.js';
 import { deepFreeze } from '../util/index.js';
 
 /** The read-only view of a run's context that expressions and agents see. */

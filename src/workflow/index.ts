@@ -20,6 +20,8 @@ export type {
   WorkflowDefinition,
   WorkflowIssue,
   WorkflowStep,
+  RunEvent,
+  RunHandle,
 } from './types.js';
 export { RESERVED_NAMES, STEP_ID_PATTERN, checkJsonSchema, escapePointer, validateWorkflowSchema, workflowSchema } from './schema.js';
 export {
@@ -59,3 +61,7 @@ export {
   type TargetSpec,
   type TaskStepSpec,
 } from './builder.js';
+export { compileWorkflow, type CompiledWorkflow, type CompiledStep, type CompiledCall, type CompiledBranch } from './compile.js';
+export { RunCore, type RunEnv } from './run.js';
+export { ContextLog, applyEntry, viewOf, type ContextView, type EntryDraft } from './context.js';
+export type { RunMachine, RunMachineEvent, MachineCore } from './machine.js';

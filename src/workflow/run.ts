@@ -1,9 +1,8 @@
 import { createActor, type AnyActor } from 'xstate';
-import type { Dispatcher } from '../agents/dispatcher.js';
-import type { PolicyName } from '../agents/types.js';
+import type { Dispatcher, PolicyName } from '../agents/index.js';
 import { TroupeError, type ErrorValue, fromErrorValue } from '../errors/index.js';
-import type { RunEvent, RunHandle } from '../runtime/types.js';
-import type { ContextEntry, RunRecord, RunStatus, Store } from '../store/types.js';
+import type { RunEvent, RunHandle } from './types.js';
+import type { ContextEntry, RunRecord, RunStatus, Store } from '../store/index.js';
 import { hashValue } from '../util/index.js';
 import type { CompiledStep, CompiledWorkflow } from './compile.js';
 import { ContextLog, type ContextView, type EntryDraft } from './context.js';

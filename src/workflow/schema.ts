@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import type { JsonSchema } from '../agents/types.js';
+import type { JsonSchema } from '../agents/index.js';
 import type { WorkflowIssue } from './types.js';
 
 /** Names a step id or branch name may not take: they are the reserved keys of the expression view. */

@@ -1,5 +1,4 @@
-import type { CallRequest, CallResult, Dispatcher } from '../agents/dispatcher.js';
-import type { CorrectionFeedback, ValidationIssue } from '../agents/types.js';
+import type { CallRequest, CallResult, Dispatcher, CorrectionFeedback, ValidationIssue } from '../agents/index.js';
 import type { ErrorValue } from '../errors/index.js';
 import type { CompiledCall, CompiledStep } from './compile.js';
 import type { ContextView } from './context.js';

@@ -1,4 +1,6 @@
-import type { JsonSchema, PolicyName, RetryPolicy } from '../agents/types.js';
+import type { JsonSchema, PolicyName, RetryPolicy } from '../agents/index.js';
+import type { ErrorValue } from '../errors/index.js';
+import type { ContextEntry, RunRecord, RunStatus } from '../store/index.js';
 import type { Duration } from '../util/index.js';
 
 /**
@@ -134,4 +136,33 @@ export interface WorkflowIssue {
   readonly column?: number;
   /** A warning does not make the definition invalid (e.g. an expression naming no known step). @defaultValue 'error' */
   readonly severity?: 'error' | 'warning';
+}
+
+/** Events a run emits while it goes. */
+export type RunEvent =
+  | { readonly type: 'step.started'; readonly runId: string; readonly step: string; readonly agent: string; readonly attempt: number }
+  | { readonly type: 'step.completed'; readonly runId: string; readonly entry: ContextEntry }
+  | { readonly type: 'step.failed'; readonly runId: string; readonly step: string; readonly error: ErrorValue; readonly agent?: string; readonly durationMs?: number; readonly attempts?: number }
+  | { readonly type: 'approval.requested'; readonly runId: string; readonly step: string; readonly prompt?: string; readonly output?: unknown }
+  | { readonly type: 'approval.decided'; readonly runId: string; readonly step: string; readonly approved: boolean; readonly by?: string; readonly comment?: string }
+  | { readonly type: 'compensation.completed'; readonly runId: string; readonly entry: ContextEntry }
+  | { readonly type: 'run.status'; readonly runId: string; readonly status: RunStatus };
+
+/** A handle on one run. */
+export interface RunHandle {
+  readonly id: string;
+  readonly workflow: string;
+  /** Resolves with the run's output; rejects with `TROUPE_RUN_FAILED` / `TROUPE_RUN_CANCELLED`. */
+  result(): Promise<unknown>;
+  /** Current record (status, head, current steps). */
+  status(): RunRecord;
+  /** Steps waiting for approval now. */
+  pendingApprovals(): readonly string[];
+  approve(step: string, opts?: { by?: string; comment?: string }): void;
+  reject(step: string, opts?: { by?: string; comment?: string }): void;
+  cancel(reason?: string): void;
+  /** The context log up to `version` (all when omitted). */
+  context(version?: number): Promise<ContextEntry[]>;
+  /** Subscribe to this run's events; returns the unsubscribe function. */
+  on(listener: (event: RunEvent) => void): () => void;
 }
