@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ErrorValue } from '../errors/index.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import { hasRoom, type AgentCall, type CallOutcome, type InstanceSlot } from './instance.js';
+import { hasRoom, type CallOutcome, type InstanceSlot } from './instance.js';
 import { getPolicy } from './policies.js';
 import { retryDelay, shouldRetry } from './retry.js';
 import type { Agent, CorrectionFeedback, InstanceLoad, PolicyName, PolicyState, RoutingPolicy } from './types.js';
@@ -81,95 +81,153 @@ export class Dispatcher {
   }
 
   /** Run a call to completion: the output, or the typed failure after the last retry and fallback. */
-  async call(req: CallRequest, depth = 0): Promise<CallResult> {
+  call(req: CallRequest): Promise<CallResult> {
+    return new Promise<CallResult>((resolve, reject) => this.dispatch(req, resolve, reject));
+  }
+
+  /**
+   * {@link call} with callbacks: `done` gets the result, `failed` an unexpected throw. The common
+   * case (an instance has room, a synchronous reply path) costs one state object and one reply
+   * closure, no promise: this is the per-step path. `done` may run synchronously.
+   */
+  dispatch(req: CallRequest, done: (r: CallResult) => void, failed: (e: unknown) => void, depth = 0): void {
     const dir = this.#o.directory;
     const agents = req.agent !== undefined ? single(dir.agent(req.agent)) : dir.withCapability(req.capability ?? '');
-    const what = req.agent !== undefined ? `agent ${req.agent}` : `capability ${req.capability}`;
     if (agents.length === 0) {
-      return fail({ code: 'TROUPE_AGENT_NOT_FOUND', message: `no ${what} is registered (step ${req.stepId})` }, undefined, 0);
+      const what = req.agent !== undefined ? `agent ${req.agent}` : `capability ${req.capability}`;
+      done(fail({ code: 'TROUPE_AGENT_NOT_FOUND', message: `no ${what} is registered (step ${req.stepId})` }, undefined, 0));
+      return;
     }
-    const policy = getPolicy(req.policy ?? this.#o.policy);
     const key = req.agent !== undefined ? `a:${req.agent}` : `c:${req.capability}`;
     let state = this.#policyState.get(key);
     if (!state) this.#policyState.set(key, (state = { cursor: 0 }));
+    const c: CallState = {
+      req,
+      depth,
+      agents,
+      policy: getPolicy(req.policy ?? this.#o.policy),
+      state,
+      attempt: 0,
+      // Backpressure is FIFO: when others already wait for these agents, queue behind them.
+      mustWait: this.#hasWaiters(agents),
+      last: undefined,
+      inputChecked: undefined,
+      done,
+      failed,
+    };
+    this.#next(c);
+  }
 
-    let attempt = 0;
-    // Backpressure is FIFO: when others already wait for these agents, queue behind them.
-    let mustWait = this.#hasWaiters(agents);
-    let last: { error: ErrorValue; agent: Agent } | undefined;
-    let inputChecked: string | undefined;
+  /** Route and send the next attempt of `c`, or end it. Re-entered after every wait. */
+  #next(c: CallState): void {
+    const { req } = c;
     for (;;) {
-      if (this.#o.signal.aborted || req.signal?.aborted) {
-        return fail(abortedValue(req), last?.agent.id, attempt);
-      }
-      const pick = mustWait ? 'busy' : this.#route(agents, policy, state);
-      mustWait = false;
+      if (this.#o.signal.aborted || req.signal?.aborted) return c.done(fail(abortedValue(req), c.last?.agent.id, c.attempt));
+      const pick = c.mustWait ? 'busy' : this.#route(c.agents, c.policy, c.state);
+      c.mustWait = false;
       if (pick === 'open') {
-        const retryAt = this.breaker(agents[0]!)?.retryAt();
-        return this.#fallback(req, depth, agents[0]!, { code: 'TROUPE_CIRCUIT_OPEN', message: `the circuit breaker of ${what} is open (too many failures); calls are refused until it half-opens`, data: { retryAt } }, attempt);
+        const retryAt = this.breaker(c.agents[0]!)?.retryAt();
+        return this.#fallback(c, c.agents[0]!, { code: 'TROUPE_CIRCUIT_OPEN', message: `the circuit breaker of ${what(req)} is open (too many failures); calls are refused until it half-opens`, data: { retryAt } });
       }
       if (pick === 'unavailable') {
-        return this.#fallback(req, depth, agents[0]!, { code: 'TROUPE_AGENT_UNAVAILABLE', message: `no instance of ${what} can take work (taken out of service by its supervisor)` }, attempt);
+        return this.#fallback(c, c.agents[0]!, { code: 'TROUPE_AGENT_UNAVAILABLE', message: `no instance of ${what(req)} can take work (taken out of service by its supervisor)` });
       }
       if (pick === 'busy') {
         // Backpressure: every mailbox is full. Wait for room, in line, and route again; never a failure.
-        await this.#waitForRoom(agents);
-        continue;
+        this.#waitForRoom(c.agents).then(() => this.#resume(c));
+        return;
       }
       const agent = pick.agent;
-      if (inputChecked !== agent.id) {
+      if (c.inputChecked !== agent.id) {
         const issues = agent.validateInput(req.input);
         if (issues) {
-          return fail(
-            { code: 'TROUPE_AGENT_INPUT_INVALID', message: `input of ${agent.id} on step ${req.stepId} is invalid: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, data: { agent: agent.id, issues } },
-            agent.id,
-            attempt,
+          return c.done(
+            fail(
+              { code: 'TROUPE_AGENT_INPUT_INVALID', message: `input of ${agent.id} on step ${req.stepId} is invalid: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, data: { agent: agent.id, issues } },
+              agent.id,
+              c.attempt,
+            ),
           );
         }
-        inputChecked = agent.id;
+        c.inputChecked = agent.id;
       }
       const gate = this.breaker(agent);
       if (gate && !gate.tryPass()) continue; // half-open and its trial calls are taken: route again
-      attempt++;
+      const attempt = ++c.attempt;
       req.onAttempt?.(agent.id, attempt);
-      const outcome = await send(pick, {
-        input: req.input,
-        runId: req.runId,
-        stepId: req.stepId,
-        idempotencyKey: req.idempotencyKey,
-        attempt,
-        timeoutMs: req.timeoutMs ?? agent.timeoutMs,
-        signal: req.signal,
-        feedback: req.feedback,
+      pick.ref!.send({
+        type: 'call',
+        call: {
+          input: req.input,
+          runId: req.runId,
+          stepId: req.stepId,
+          idempotencyKey: req.idempotencyKey,
+          attempt,
+          timeoutMs: req.timeoutMs ?? agent.timeoutMs,
+          signal: req.signal,
+          feedback: req.feedback,
+          reply: (outcome) => this.#settle(c, agent, gate, outcome),
+        },
       });
-      const breaker = gate;
+      return;
+    }
+  }
+
+  /** Continue `c` after a wait; a throw goes to its caller, never into a timer or an instance. */
+  #resume(c: CallState): void {
+    try {
+      this.#next(c);
+    } catch (e) {
+      c.failed(e);
+    }
+  }
+
+  /** An instance answered an attempt of `c`. */
+  #settle(c: CallState, agent: Agent, breaker: CircuitBreaker | null, outcome: CallOutcome): void {
+    try {
       let error: ErrorValue;
       if (outcome.ok) {
         const issues = agent.validateOutput(outcome.output);
         if (!issues) {
           breaker?.success();
-          return { ok: true, output: outcome.output, agent: agent.id, attempts: attempt };
+          return c.done({ ok: true, output: outcome.output, agent: agent.id, attempts: c.attempt });
         }
         error = {
           code: 'TROUPE_AGENT_OUTPUT_INVALID',
-          message: `output of ${agent.id} on step ${req.stepId} is invalid: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
+          message: `output of ${agent.id} on step ${c.req.stepId} is invalid: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
           data: { agent: agent.id, issues, output: outcome.output },
         };
       } else if (outcome.requeue) {
-        attempt--; // never started: route again without spending an attempt
-        continue;
+        c.attempt--; // never started: route again without spending an attempt
+        // Asynchronously: the instance may be replying from inside its own transition.
+        queueMicrotask(() => this.#resume(c));
+        return;
       } else {
         error = outcome.error;
       }
       breaker?.failure();
-      last = { error, agent };
-      const retry = req.retry ?? agent.retry;
-      if (shouldRetry(error, attempt, retry)) {
-        await this.#wait(retryDelay(attempt, retry, this.#o.random), req.signal);
-        continue;
+      c.last = { error, agent };
+      const retry = c.req.retry ?? agent.retry;
+      if (shouldRetry(error, c.attempt, retry)) {
+        void this.#wait(retryDelay(c.attempt, retry, this.#o.random), c.req.signal).then(() => this.#resume(c));
+        return;
       }
-      return this.#fallback(req, depth, agent, error, attempt);
+      this.#fallback(c, agent, error);
+    } catch (e) {
+      c.failed(e);
     }
+  }
+
+  /** `c` failed on `agent`: try the agent's fallback, or end with `error`. */
+  #fallback(c: CallState, agent: Agent, error: ErrorValue): void {
+    const fb = agent.definition.fallback;
+    const attempts = c.attempt;
+    if (fb && c.depth < MAX_FALLBACK_DEPTH && (fb.agent !== undefined || fb.capability !== undefined)) {
+      const req = { ...c.req, agent: fb.agent, capability: fb.agent === undefined ? fb.capability : undefined, retry: undefined, timeoutMs: undefined };
+      this.dispatch(req, (r) => c.done(r.ok ? r : { ...r, attempts: r.attempts + attempts }), c.failed, c.depth + 1);
+      return;
+    }
+    c.done(fail(error, agent.id, attempts));
   }
 
   #route(agents: readonly Agent[], policy: RoutingPolicy, state: PolicyState): InstanceSlot | 'busy' | 'unavailable' | 'open' {
@@ -219,15 +277,6 @@ export class Dispatcher {
   #restarting(agents: readonly Agent[]): boolean {
     const dir = this.#o.directory;
     return agents.some((a) => dir.isUp(a.id) && (this.breaker(a)?.canPass() ?? true) && dir.slots(a.id).length > 0);
-  }
-
-  async #fallback(req: CallRequest, depth: number, agent: Agent, error: ErrorValue, attempts: number): Promise<CallResult> {
-    const fb = agent.definition.fallback;
-    if (fb && depth < MAX_FALLBACK_DEPTH && (fb.agent !== undefined || fb.capability !== undefined)) {
-      const r = await this.call({ ...req, agent: fb.agent, capability: fb.agent === undefined ? fb.capability : undefined, retry: undefined, timeoutMs: undefined }, depth + 1);
-      return r.ok ? r : { ...r, attempts: r.attempts + attempts };
-    }
-    return fail(error, agent.id, attempts);
   }
 
   /** Called by an instance when a call finishes: wake the longest waiter for that agent. */
@@ -300,6 +349,25 @@ interface Waiter {
   wake: () => void;
 }
 
+/** One call in progress: what the attempt loop carries between an instance's replies and waits. */
+interface CallState {
+  readonly req: CallRequest;
+  readonly depth: number;
+  readonly agents: readonly Agent[];
+  readonly policy: RoutingPolicy;
+  readonly state: PolicyState;
+  attempt: number;
+  mustWait: boolean;
+  last: { error: ErrorValue; agent: Agent } | undefined;
+  inputChecked: string | undefined;
+  readonly done: (r: CallResult) => void;
+  readonly failed: (e: unknown) => void;
+}
+
+function what(req: CallRequest): string {
+  return req.agent !== undefined ? `agent ${req.agent}` : `capability ${req.capability}`;
+}
+
 function single(a: Agent | undefined): readonly Agent[] {
   return a ? [a] : [];
 }
@@ -315,11 +383,4 @@ function abortedValue(req: CallRequest): ErrorValue {
     return { code: r.code, message: r.message };
   }
   return { code: 'TROUPE_RUNTIME_STOPPED', message: `step ${req.stepId} of run ${req.runId} was aborted` };
-}
-
-function send(slot: InstanceSlot, call: Omit<AgentCall, 'reply'> & { reply?: AgentCall['reply'] }): Promise<CallOutcome> {
-  return new Promise<CallOutcome>((resolve) => {
-    call.reply = resolve;
-    slot.ref!.send({ type: 'call', call: call as AgentCall });
-  });
 }

@@ -36,6 +36,8 @@ export interface Incarnation {
   /** False until `setup` has resolved. */
   ready: boolean;
   stopped: boolean;
+  /** True while `drain` runs: a synchronous call finishing inside it must not drain again (recursion). */
+  draining: boolean;
   state: unknown;
   readonly abort: AbortController;
   /** This life's actor: where a crash is reported. */
@@ -88,6 +90,7 @@ export const agentInstanceLogic: ActorLogic<InstanceSnapshot, InstanceEvent | { 
       inFlight: 0,
       queue: [],
       ready: slot.agent.definition.setup === undefined,
+      draining: false,
       stopped: false,
       state: undefined,
       abort: new AbortController(),
@@ -169,7 +172,8 @@ function execute(slot: InstanceSlot, life: Incarnation, call: AgentCall): void {
       signal,
     },
     () => `agent ${slot.agent.id} on step ${call.stepId} of run ${call.runId}`,
-  ).then(
+    // A synchronous agent is answered at once, inside this transition: the caller's continuation
+    // must not throw (the dispatcher's reply handler catches) and sends to this actor queue.
     (output) => finish(slot, life, call, { ok: true, output }),
     (err: unknown) => {
       const error = toErrorValue(err);
@@ -190,8 +194,14 @@ function finish(slot: InstanceSlot, life: Incarnation, call: AgentCall, outcome:
 }
 
 function drain(slot: InstanceSlot, life: Incarnation): void {
-  while (life.ready && !life.stopped && life.inFlight < slot.agent.concurrency && life.queue.length > 0) {
-    execute(slot, life, life.queue.shift()!);
+  if (life.draining) return; // the loop below picks up the room a synchronous call just freed
+  life.draining = true;
+  try {
+    while (life.ready && !life.stopped && life.inFlight < slot.agent.concurrency && life.queue.length > 0) {
+      execute(slot, life, life.queue.shift()!);
+    }
+  } finally {
+    life.draining = false;
   }
 }
 

@@ -1,4 +1,4 @@
-import { runGuarded } from './timeout.js';
+import { guard } from './timeout.js';
 import type { AgentContext, CorrectionFeedback } from './types.js';
 
 /**
@@ -49,15 +49,18 @@ export interface InvokeInfo {
 }
 
 /**
- * Call an agent's `execute` with a deadline and cancellation (see `runGuarded`). A synchronous
- * result returns at once; on timeout the context's signal aborts with `TROUPE_AGENT_TIMEOUT`.
+ * Call an agent's `execute` with a deadline and cancellation (see `guard`). A synchronous result
+ * is delivered at once (synchronously, no promise); on timeout the context's signal aborts with
+ * `TROUPE_AGENT_TIMEOUT`. Exactly one of `onValue` / `onError` is called.
  */
 export function invoke(
   execute: (input: unknown, ctx: AgentContext) => unknown,
   input: unknown,
   info: InvokeInfo,
   describe: () => string,
-): Promise<unknown> {
+  onValue: (output: unknown) => void,
+  onError: (error: unknown) => void,
+): void {
   const ctx = new CallContext(info.attempt, info.runId, info.stepId, info.idempotencyKey, info.instance, info.state, info.feedback, info.signal);
-  return runGuarded(() => execute(input, ctx), ctx, info.timeoutMs, info.signal, describe);
+  guard(() => execute(input, ctx), ctx, info.timeoutMs, info.signal, describe, onValue, onError);
 }

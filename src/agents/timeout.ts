@@ -57,53 +57,77 @@ export function runGuarded<T>(
   parent?: AbortSignal,
   describe?: () => string,
 ): Promise<T> {
-  if (parent !== undefined && parent.aborted) return Promise.reject(parent.reason);
+  return new Promise<T>((resolve, reject) => guard(start, target, ms, parent, describe, resolve, reject));
+}
+
+/**
+ * {@link runGuarded} with callbacks: exactly one of `onValue` / `onError` is called, once. A
+ * synchronous result (or throw) is delivered synchronously, with no promise, timer or listener:
+ * the agent-call path uses this.
+ */
+export function guard<T>(
+  start: () => T | PromiseLike<T>,
+  target: AbortTarget,
+  ms: number,
+  parent: AbortSignal | undefined,
+  describe: (() => string) | undefined,
+  onValue: (value: T) => void,
+  onError: (error: unknown) => void,
+): void {
+  if (parent !== undefined && parent.aborted) return onError(parent.reason);
   const started = ms < Infinity ? Date.now() : 0;
   let result: T | PromiseLike<T>;
   try {
     result = start();
   } catch (e) {
-    return Promise.reject(e);
+    return onError(e);
   }
-  if (!isThenable(result)) return Promise.resolve(result);
+  if (!isThenable(result)) return onValue(result);
   if (parent !== undefined && parent.aborted) {
     // `start` itself aborted the parent while it ran synchronously.
     target.abort(parent.reason);
-    return Promise.reject(parent.reason);
+    return onError(parent.reason);
   }
-  const pending = result;
-  return new Promise<T>((resolve, reject) => {
-    const call: Call = { controller: target, reject, timer: undefined, links: undefined, onParentAbort: undefined, ms, describe };
-    if (ms < Infinity) {
-      const left = ms - (Date.now() - started);
-      call.timer = setTimeout(onTimeout, left > MAX_TIMER_MS ? MAX_TIMER_MS : left > 0 ? left : 0, call);
+  let open = true;
+  const reject = (e: unknown): void => {
+    if (open) {
+      open = false;
+      onError(e);
     }
-    if (parent !== undefined) {
-      const onParentAbort = (): void => {
-        clearTimeout(call.timer);
-        reject(parent.reason);
-        target.abort(parent.reason);
-      };
-      call.onParentAbort = onParentAbort;
-      call.links = link(parent, onParentAbort);
-    }
-    try {
-      pending.then(
-        (value) => {
-          settle(call);
-          resolve(value);
-        },
-        (error: unknown) => {
-          settle(call);
-          reject(error);
-        },
-      );
-    } catch (e) {
-      // A hostile thenable whose `then` throws: settle now so the timer does not dangle.
-      settle(call);
-      reject(e);
-    }
-  });
+  };
+  const call: Call = { controller: target, reject, timer: undefined, links: undefined, onParentAbort: undefined, ms, describe };
+  if (ms < Infinity) {
+    const left = ms - (Date.now() - started);
+    call.timer = setTimeout(onTimeout, left > MAX_TIMER_MS ? MAX_TIMER_MS : left > 0 ? left : 0, call);
+  }
+  if (parent !== undefined) {
+    const onParentAbort = (): void => {
+      clearTimeout(call.timer);
+      reject(parent.reason);
+      target.abort(parent.reason);
+    };
+    call.onParentAbort = onParentAbort;
+    call.links = link(parent, onParentAbort);
+  }
+  try {
+    result.then(
+      (value) => {
+        settle(call);
+        if (open) {
+          open = false;
+          onValue(value);
+        }
+      },
+      (error: unknown) => {
+        settle(call);
+        reject(error);
+      },
+    );
+  } catch (e) {
+    // A hostile thenable whose `then` throws: settle now so the timer does not dangle.
+    settle(call);
+    reject(e);
+  }
 }
 
 /** One pending call: what its timer and parent link need, in one object (no per-call closures for them). */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Dispatcher, policyNames, type Agent, type AgentDefinition } from '../agents/index.js';
 import { TroupeError } from '../errors/index.js';
 import { MemoryStore, genesisHash, type RunRecord, type Store } from '../store/index.js';
-import { type CompiledWorkflow, loadWorkflowFile, type LoadedWorkflow, RunCore, type RunEnv, type WorkflowDefinition } from '../workflow/index.js';
+import { type CompiledWorkflow, createRunsActor, loadWorkflowFile, type LoadedWorkflow, RunCore, type RunEnv, type WorkflowDefinition } from '../workflow/index.js';
 import { AgentHost } from './agent-host.js';
 import { WorkflowCatalog, type DefinitionSources } from './catalog.js';
 import { loadAgentModule } from './modules.js';
@@ -77,6 +77,7 @@ export class TroupeRuntime implements Runtime {
       store: this.store,
       now: this.#now,
       policy: options.policy ?? 'round-robin',
+      runs: createRunsActor(),
       autoApprove: options.autoApprove ?? false,
       get emit() {
         return listeners.size === 0

@@ -54,6 +54,8 @@ export interface CompiledWorkflow {
   readonly policy: PolicyName | undefined;
   readonly validateInput: (value: unknown) => readonly ValidationIssue[] | null;
   readonly machine: RunMachine;
+  /** The machine's `to.<step>` event for each step, made once (the core sends one per step). */
+  readonly goto: ReadonlyMap<string, { readonly type: `to.${string}` }>;
   /** Sub-workflows by the name or path used in `workflow:` steps. */
   readonly children: ReadonlyMap<string, CompiledWorkflow>;
 }
@@ -77,7 +79,9 @@ export function compileWorkflow(
   }
   const start = def.start ?? Object.keys(def.steps)[0]!;
   const validateInput = def.input === undefined ? () => null : compileSchema(def.input, `workflow ${def.name}: /input`, { code: 'TROUPE_WORKFLOW_INVALID' });
-  const base = { name: def.name, definition: def, hash, start, steps, output: def.output ? compileExpression(def.output, '/output') : null, policy: def.policy, validateInput, children };
+  const goto = new Map<string, { readonly type: `to.${string}` }>();
+  for (const id of steps.keys()) goto.set(id, { type: `to.${id}` });
+  const base = { name: def.name, definition: def, hash, start, steps, output: def.output ? compileExpression(def.output, '/output') : null, policy: def.policy, validateInput, goto, children };
   return { ...base, machine: buildMachine(base) };
 }
 

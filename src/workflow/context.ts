@@ -67,6 +67,7 @@ export class ContextLog {
   #seq: number;
   #head: string;
   #last: unknown = undefined;
+  #entry: ContextEntry | null = null;
 
   constructor(
     private readonly record: RunRecord,
@@ -100,6 +101,16 @@ export class ContextLog {
 
   /** Append an entry; resolves when the store has it. */
   append(draft: EntryDraft, patch?: Partial<RunRecord>): Promise<ContextEntry> {
+    const written = this.write(draft, patch);
+    const entry = this.#entry!;
+    return written.then(() => entry);
+  }
+
+  /**
+   * Append an entry; the store's promise, which resolves when the store has it. The entry is
+   * sealed, and the view moved, before this returns: `lastEntry` is it.
+   */
+  write(draft: EntryDraft, patch?: Partial<RunRecord>): Promise<void> {
     const output = deepFreeze(draft.output);
     const base = {
       seq: ++this.#seq,
@@ -110,13 +121,19 @@ export class ContextLog {
       prevHash: this.#head,
     };
     const entry = sealEntry(withOptional(base, draft));
+    this.#entry = entry;
     this.#head = entry.hash;
     this.#view = applyEntry(this.#view, entry);
     if (draft.kind === 'step') this.#last = output;
     this.record.headSeq = entry.seq;
     this.record.headHash = entry.hash;
     this.record.updatedAt = entry.at;
-    return this.store.append(this.record.id, entry, patch).then(() => entry);
+    return this.store.append(this.record.id, entry, patch);
+  }
+
+  /** The entry appended last by this log (not by a replay). */
+  get lastEntry(): ContextEntry | null {
+    return this.#entry;
   }
 
   /** Replay an entry already in the store (recovery): view and head move, nothing is written. */

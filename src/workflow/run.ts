@@ -1,33 +1,20 @@
 import { createActor, type AnyActor } from 'xstate';
 import type { Dispatcher, PolicyName } from '../agents/index.js';
-import { TroupeError, type ErrorValue, fromErrorValue } from '../errors/index.js';
+import { TroupeError, type ErrorValue } from '../errors/index.js';
 import type { RunEvent, RunHandle } from './types.js';
-import type { ContextEntry, RunRecord, RunStatus, Store } from '../store/index.js';
+import type { ContextEntry, RunRecord, RunStatus } from '../store/index.js';
 import { hashValue } from '../util/index.js';
 import type { CompiledStep, CompiledWorkflow } from './compile.js';
 import { ContextLog, type ContextView, type EntryDraft } from './context.js';
 import type { MachineCore } from './machine.js';
 import { route, truthy } from './routing.js';
 import { errorOf, runMap, runParallel, type FanOutHost } from './fan-out.js';
-import { callOnce, runTask, type CallDone } from './step-runner.js';
+import { callOnce, startTask, type CallDone } from './step-runner.js';
+import { FINISHED, runError, safely, type RunEnv } from './run-env.js';
 
-/** What a run needs from the runtime. */
-export interface RunEnv {
-  readonly dispatcher: Dispatcher;
-  readonly store: Store;
-  readonly now: () => number;
-  readonly policy: PolicyName;
-  readonly autoApprove: boolean;
-  /** Runtime-wide event sink (metrics, inspector); called only when someone listens. */
-  readonly emit: ((event: RunEvent) => void) | null;
-  /** A run finished (completed, failed or cancelled). */
-  finished(run: RunCore): void;
-  /** Create a child run for a `workflow:` step. */
-  child(parent: RunCore, step: string, wf: CompiledWorkflow, input: unknown): RunCore;
-}
+export type { RunEnv };
 
 type Pending = { readonly step: CompiledStep; readonly output: unknown };
-const FINISHED: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
 
 /**
  * One run: its actor (the workflow's machine), its context log, and the work of each step.
@@ -94,7 +81,8 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
 
   /** Create and start this run's actor (root runs; a sub-run's actor is invoked by its parent). */
   start(): this {
-    createActor(this.wf.machine, { input: { core: this }, id: this.id }).start();
+    const runs = this.env.runs;
+    createActor(this.wf.machine, runs ? { input: { core: this }, id: this.id, parent: runs } : { input: { core: this }, id: this.id }).start();
     return this;
   }
 
@@ -152,7 +140,10 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   // ---- StepHost --------------------------------------------------------------------------
 
   idempotencyKey(step: string): string {
-    return `${this.id}:${step}:${this.#visits.get(step.split(/[.[]/, 1)[0]!) ?? 1}`;
+    // The visit count of the step the call belongs to (`fan.b` and `m[3]` count under `fan`, `m`).
+    let end = 0;
+    while (end < step.length && step[end] !== '.' && step[end] !== '[') end++;
+    return `${this.id}:${step}:${this.#visits.get(end === step.length ? step : step.slice(0, end)) ?? 1}`;
   }
 
   started(step: string, agent: string, attempt: number): void {
@@ -167,9 +158,61 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     const visits = (this.#visits.get(stepId) ?? 0) + 1;
     this.#visits.set(stepId, visits);
     this.record.currentSteps = [stepId];
-    const go = (): Promise<void> => this.#runStep(step, visits).catch((e: unknown) => this.#stepFailed(step, errorOf(e)));
-    if (this.#gate) void this.#gate.then(() => (FINISHED.has(this.record.status) ? undefined : go()));
-    else void go();
+    if (this.#gate) void this.#gate.then(() => (FINISHED.has(this.record.status) ? undefined : this.#start(step, visits)));
+    else this.#start(step, visits);
+  }
+
+  /** Start a step's work. A task step runs on callbacks (the per-step path); the rest are async. */
+  #start(step: CompiledStep, visits: number): void {
+    const failed = (e: unknown): void => void this.#stepFailed(step, errorOf(e));
+    try {
+      if (step.maxVisits !== undefined && visits > step.maxVisits) {
+        const error = { code: 'TROUPE_LOOP_LIMIT', message: `step ${step.id} entered ${visits} times; maxVisits is ${step.maxVisits}`, data: { step: step.id, maxVisits: step.maxVisits } } as const;
+        void this.#stepFailed(step, error);
+        return;
+      }
+      switch (step.kind) {
+        case 'task':
+          return startTask(this, step, this.log.view, (r) => this.#taskDone(step, r), failed);
+        case 'parallel':
+        case 'map':
+          return void this.#fanOut(step, this.log.view).catch(failed);
+        case 'approval':
+          return void this.#afterOutput(step, undefined).catch(failed);
+        case 'workflow':
+          return; // the invoked child reports through onDone
+      }
+    } catch (e) {
+      failed(e);
+    }
+  }
+
+  /** A task step's call ended: record it, then go on. Promises only for the store and the slow paths. */
+  #taskDone(step: CompiledStep, r: CallDone): void {
+    if (!r.ok) {
+      void this.#stepFailed(step, r.error, r);
+      return;
+    }
+    const failed = (e: unknown): void => void this.#stepFailed(step, errorOf(e));
+    try {
+      const written = this.#write(step.id, r);
+      const entry = this.log.lastEntry!;
+      written.then(() => {
+        try {
+          this.#completed(entry);
+          if (step.compensate) this.#compensations.push({ step, output: r.output });
+          const next = step.next;
+          if (step.approval !== null || next.kind !== 'static') this.#afterOutput(step, r.output).catch(failed);
+          else if (next.to !== null) this.#goTo(next.to);
+          else if (this.wf.output === null) this.#finish('completed', this.log.lastOutput, undefined, 'run.complete').catch(failed);
+          else this.#go(null).catch(failed);
+        } catch (e) {
+          failed(e);
+        }
+      }, failed);
+    } catch (e) {
+      failed(e);
+    }
   }
 
   childInput(stepId: string): unknown {
@@ -180,33 +223,6 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
 
   // ---- steps -----------------------------------------------------------------------------
 
-  async #runStep(step: CompiledStep, visits: number): Promise<void> {
-    if (step.maxVisits !== undefined && visits > step.maxVisits) {
-      return this.#stepFailed(step, {
-        code: 'TROUPE_LOOP_LIMIT',
-        message: `step ${step.id} entered ${visits} times; maxVisits is ${step.maxVisits}`,
-        data: { step: step.id, maxVisits: step.maxVisits },
-      });
-    }
-    const view = this.log.view;
-    switch (step.kind) {
-      case 'task': {
-        const r = await runTask(this, step, view);
-        if (!r.ok) return this.#stepFailed(step, r.error, r);
-        await this.recordCall(step.id, r);
-        if (step.compensate) this.#compensations.push({ step, output: r.output });
-        return this.#afterOutput(step, r.output);
-      }
-      case 'parallel':
-      case 'map':
-        return this.#fanOut(step, view);
-      case 'approval':
-        return this.#afterOutput(step, undefined);
-      case 'workflow':
-        return; // the invoked child reports through onDone
-    }
-  }
-
   async #fanOut(step: CompiledStep, view: ContextView): Promise<void> {
     const r = step.kind === 'parallel' ? await runParallel(this, step, view) : await runMap(this, step, view);
     if (!r.ok) return this.#stepFailed(step, r.error);
@@ -214,11 +230,6 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     const output = this.log.view[step.id];
     if (step.compensate) this.#compensations.push({ step, output });
     return this.#afterOutput(step, output);
-  }
-
-  /** FanOutHost: a parallel branch completed and was recorded. */
-  branchJoined(stepKey: string): void {
-    this.actor.send({ type: `branch.${stepKey}` });
   }
 
   /** A sub-run finished: record its outcome as this step's. */
@@ -241,9 +252,17 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
 
   /** FanOutHost: append a successful call's result to the log. */
   async recordCall(stepKey: string, r: CallDone & { ok: true }): Promise<void> {
-    const entry = await this.log.append(
-      { kind: 'step', step: stepKey, agent: r.agent, inputHash: r.input === undefined ? undefined : hashValue(r.input), output: r.output, durationMs: r.durationMs, attempts: r.attempts },
-    );
+    const written = this.#write(stepKey, r);
+    const entry = this.log.lastEntry!;
+    await written;
+    this.#completed(entry);
+  }
+
+  #write(stepKey: string, r: CallDone & { ok: true }): Promise<void> {
+    return this.log.write({ kind: 'step', step: stepKey, agent: r.agent, inputHash: r.input === undefined ? undefined : hashValue(r.input), output: r.output, durationMs: r.durationMs, attempts: r.attempts });
+  }
+
+  #completed(entry: ContextEntry): void {
     if (this.#listeners !== null || this.env.emit) this.#emit({ type: 'step.completed', runId: this.id, entry });
   }
 
@@ -307,13 +326,14 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   }
 
   async #go(to: string | null): Promise<void> {
+    if (to !== null) return this.#goTo(to);
     if (FINISHED.has(this.record.status)) return;
-    if (to !== null) {
-      this.actor.send({ type: `to.${to}` });
-      return;
-    }
     const output = this.wf.output ? await this.wf.output.evaluate(this.log.view) : this.log.lastOutput;
     return this.#finish('completed', output, undefined, 'run.complete');
+  }
+
+  #goTo(to: string): void {
+    if (!FINISHED.has(this.record.status)) this.actor.send(this.wf.goto.get(to)!);
   }
 
   /** The run failed: compensate completed steps in reverse order, then fail. */
@@ -338,8 +358,20 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     const error = new TroupeError('TROUPE_RUNTIME_STOPPED', `run ${this.id} was interrupted: the runtime stopped`, { data: { runId: this.id } });
     this.#abort.abort(error);
     this.#pending.clear();
-    if (this.onDone === null) this.actor?.stop();
+    this.#stopActor();
     this.#conclude(false, error);
+  }
+
+  /**
+   * Stop a root run's actor (it is usually done already: every `run.*` event ends in a final state).
+   * A sub-run's actor was invoked by its parent's machine, which stops it when it leaves the step;
+   * a run under the runs actor is stopped by it (XState refuses to stop a non-root actor directly).
+   */
+  #stopActor(): void {
+    const actor = this.actor as AnyActor | undefined;
+    if (this.onDone !== null || actor === undefined || actor.getSnapshot().status !== 'active') return;
+    if (this.env.runs) this.env.runs.send({ type: 'run.stop', ref: actor });
+    else actor.stop();
   }
 
   #fatal(error: ErrorValue): void {
@@ -354,11 +386,12 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     if (status === 'completed') this.record.output = output;
     if (error) this.record.error = error;
     this.actor.send({ type: event });
-    // A root run's actor is ours to stop; a sub-run's actor was invoked by its parent's machine,
-    // which stops it when it leaves the step (XState refuses to stop a non-root actor directly).
-    if (this.onDone === null) this.actor.stop();
+    this.#stopActor();
     try {
-      await this.env.store.updateRun(this.id, { status, currentSteps: [], updatedAt: this.record.updatedAt, ...(status === 'completed' ? { output } : {}), ...(error ? { error } : {}) });
+      const patch: Partial<RunRecord> = { status, currentSteps: [], updatedAt: this.record.updatedAt };
+      if (status === 'completed') patch.output = output;
+      if (error) patch.error = error;
+      await this.env.store.updateRun(this.id, patch);
     } catch {
       // the store is closing: the in-memory outcome still stands for this process
     }
@@ -369,30 +402,11 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   }
 
   #emit(event: RunEvent): void {
-    if (this.#listeners) for (const l of this.#listeners) {
-      try {
-        l(event);
-      } catch {
-        // a throwing listener must not break the run
-      }
-    }
-    if (this.env.emit) {
-      try {
-        this.env.emit(event);
-      } catch {
-        // ditto
-      }
-    }
+    // A throwing listener must not break the run.
+    if (this.#listeners) for (const l of this.#listeners) safely(l, event);
+    if (this.env.emit) safely(this.env.emit, event);
   }
 }
 
 /** A draft for a recorded step, exported for recovery code that replays it. */
 export type { EntryDraft };
-
-function runError(run: RunCore, status: RunStatus, error: ErrorValue): TroupeError {
-  if (status === 'cancelled') return new TroupeError('TROUPE_RUN_CANCELLED', error.message, { data: { runId: run.id } });
-  return new TroupeError('TROUPE_RUN_FAILED', `run ${run.id} (${run.workflow}) failed: ${error.code}: ${error.message}`, {
-    cause: fromErrorValue(error),
-    data: { runId: run.id, error },
-  });
-}

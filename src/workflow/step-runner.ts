@@ -26,13 +26,52 @@ export function linkedController(parent: AbortSignal): { controller: AbortContro
   return { controller, dispose: () => parent.removeEventListener('abort', onAbort) };
 }
 
-/** Resolve a call's input from the view (the whole view when the step maps none). */
-export async function resolveInput(call: CompiledCall, view: ContextView): Promise<unknown> {
-  return call.input === null ? view : call.input.evaluate(view);
+/**
+ * Make one call of a step (with its timeout, retries, breaker and fallback). Callback form, for
+ * the per-step path: `done` gets what the call produced, `failed` an unexpected throw.
+ */
+export function startCall(
+  host: StepHost,
+  stepKey: string,
+  call: CompiledCall,
+  input: unknown,
+  feedback: CorrectionFeedback | undefined,
+  signal: AbortSignal | undefined,
+  view: unknown,
+  done: (r: CallDone) => void,
+  failed: (e: unknown) => void,
+): void {
+  const t0 = performance.now();
+  const recorded = input === view ? undefined : input;
+  host.dispatcher.dispatch(
+    {
+      agent: call.agent,
+      capability: call.capability,
+      input,
+      runId: host.runId,
+      stepId: stepKey,
+      idempotencyKey: host.idempotencyKey(stepKey),
+      signal: signal ?? host.signal,
+      timeoutMs: call.timeoutMs,
+      retry: call.retry,
+      feedback,
+      policy: host.policy,
+      onAttempt: (agent, attempt) => host.started(stepKey, agent, attempt),
+    },
+    (r) => {
+      const durationMs = performance.now() - t0;
+      done(
+        r.ok
+          ? { ok: true, output: r.output, agent: r.agent, attempts: r.attempts, input: recorded, durationMs }
+          : { ok: false, error: r.error, agent: r.agent, attempts: r.attempts, input: recorded, durationMs },
+      );
+    },
+    failed,
+  );
 }
 
-/** Make one call of a step (with its timeout, retries, breaker and fallback). */
-export async function callOnce(
+/** {@link startCall} as a promise. */
+export function callOnce(
   host: StepHost,
   stepKey: string,
   call: CompiledCall,
@@ -41,26 +80,17 @@ export async function callOnce(
   signal?: AbortSignal,
   view?: unknown,
 ): Promise<CallDone> {
-  const t0 = performance.now();
-  const r = await host.dispatcher.call({
-    agent: call.agent,
-    capability: call.capability,
-    input,
-    runId: host.runId,
-    stepId: stepKey,
-    idempotencyKey: host.idempotencyKey(stepKey),
-    signal: signal ?? host.signal,
-    timeoutMs: call.timeoutMs,
-    retry: call.retry,
-    feedback,
-    policy: host.policy,
-    onAttempt: (agent, attempt) => host.started(stepKey, agent, attempt),
-  });
-  const durationMs = performance.now() - t0;
-  const recorded = input === view ? undefined : input;
-  return r.ok
-    ? { ok: true, output: r.output, agent: r.agent, attempts: r.attempts, input: recorded, durationMs }
-    : { ok: false, error: r.error, agent: r.agent, attempts: r.attempts, input: recorded, durationMs };
+  return new Promise<CallDone>((resolve, reject) => startCall(host, stepKey, call, input, feedback, signal, view, resolve, reject));
+}
+
+/**
+ * Run a task step with callbacks. A step that takes the whole view and has no correction loop
+ * (the common case) goes straight to the dispatcher; the rest goes through {@link runTask}.
+ */
+export function startTask(host: StepHost, step: CompiledStep, view: ContextView, done: (r: CallDone) => void, failed: (e: unknown) => void): void {
+  const call = step.call!;
+  if (call.input === null && step.correct === null) startCall(host, step.id, call, view, undefined, undefined, view, done, failed);
+  else runTask(host, step, view).then(done, failed);
 }
 
 /**

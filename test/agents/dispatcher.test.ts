@@ -332,7 +332,7 @@ describe('the dispatcher', () => {
     });
 
     // BUG: when every candidate has weight 0, `weighted` returns -1 and Dispatcher#route
-    // (src/agents/dispatcher.ts:183 `return i < 0 ? 'busy' : slots[i]`) reports it as backpressure,
+    // (src/agents/dispatcher.ts:215 `return i < 0 ? 'busy' : slots[i]`) reports it as backpressure,
     // so the call waits and re-routes forever (no step timeout applies while waiting) instead of
     // failing with TROUPE_AGENT_UNAVAILABLE or using the fallback. Fix: return 'unavailable' when
     // the policy refuses candidates that all had room.

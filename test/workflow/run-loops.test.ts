@@ -139,7 +139,7 @@ describe('self-correction (`correct`)', () => {
   });
 
   // BUG: docs/workflow-format.md says the correction round runs "with the errors as ctx.feedback
-  // (and `feedback` in view)", but runTask (src/workflow/step-runner.ts:76) resolves the input
+  // (and `feedback` in view)", but runTask (src/workflow/step-runner.ts:73) resolves the input
   // mapping once, before the loop, from a view without `feedback`: a mapping can never read it.
   it.fails('puts `feedback` in the view of the input mapping on a correction round', async () => {
     const inputs: unknown[] = [];

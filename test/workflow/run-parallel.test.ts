@@ -88,7 +88,8 @@ describe('a parallel step', () => {
     ]);
   });
 
-  // BUG: same cause as the map step's: the last entry is one branch, not the joined object.
+  // BUG: the default run output is `ContextLog.lastOutput` (src/workflow/run.ts:315,
+  // context.ts:115): the last entry is one branch (`fan.y`), not the joined `{x, y}`.
   it.fails('is the run output ({branch: output}) when it is the last step and the workflow sets no `output`', async () => {
     const a = defineAgent({ id: 'a', execute: () => 'A' });
     const b = defineAgent({ id: 'b', execute: () => 'B' });
@@ -158,7 +159,8 @@ describe('a map step', () => {
     expect(seen).toEqual(['a', 'b']);
   });
 
-  // BUG: the default run output is `ContextLog.lastOutput`, the output of the last *entry*; a map
+  // BUG: the default run output is `ContextLog.lastOutput` (src/workflow/run.ts:315,
+  // context.ts:115), the output of the last *entry*; a map
   // step records one entry per item (`m[i]`), so a run ending on a map step returns the last
   // item's result instead of the step's list (docs: "the output of the last step that ran").
   it.fails('is the run output (the list) when it is the last step and the workflow sets no `output`', async () => {

@@ -1,0 +1,25 @@
+import { createActor, type ActorLogic, type AnyActorRef, type Snapshot } from 'xstate';
+
+/** What the runs actor accepts: stop one of its runs (XState lets only a parent stop a child). */
+export type RunsEvent = { readonly type: 'run.stop'; readonly ref: AnyActorRef } | { readonly type: string };
+
+type RunsSnapshot = Snapshot<undefined>;
+
+/**
+ * The parent of a runtime's root run actors. Sharing its actor system saves each run the system
+ * XState builds for a root actor (maps, a scheduler, ~20 closures: ~5 µs and GC pressure per run).
+ * Done and error events of runs arrive here and are ignored: each run's core reports its own outcome.
+ */
+const runsLogic: ActorLogic<RunsSnapshot, RunsEvent> = {
+  getInitialSnapshot: () => ({ status: 'active', output: undefined, error: undefined }),
+  transition(snapshot, event, scope) {
+    if (event.type === 'run.stop' && 'ref' in event && event.ref._parent === scope.self) scope.stopChild(event.ref);
+    return snapshot;
+  },
+  getPersistedSnapshot: (snapshot) => snapshot,
+};
+
+/** Create and start the runs actor of one runtime. */
+export function createRunsActor(): AnyActorRef {
+  return createActor(runsLogic).start();
+}
