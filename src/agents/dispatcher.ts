@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { ErrorValue } from '../errors/index.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { hasRoom, type CallOutcome, type InstanceSlot } from './instance.js';
-import { getPolicy } from './policies.js';
+import { getPolicy, weighted } from './policies.js';
 import { retryDelay, shouldRetry } from './retry.js';
 import type { Agent, CorrectionFeedback, InstanceLoad, PolicyName, PolicyState, RoutingPolicy } from './types.js';
 
@@ -224,7 +224,7 @@ export class Dispatcher {
     const attempts = c.attempt;
     if (fb && c.depth < MAX_FALLBACK_DEPTH && (fb.agent !== undefined || fb.capability !== undefined)) {
       const req = { ...c.req, agent: fb.agent, capability: fb.agent === undefined ? fb.capability : undefined, retry: undefined, timeoutMs: undefined };
-      this.dispatch(req, (r) => c.done(r.ok ? r : { ...r, attempts: r.attempts + attempts }), c.failed, c.depth + 1);
+      this.dispatch(req, (r) => c.done({ ...r, attempts: r.attempts + attempts }), c.failed, c.depth + 1);
       return;
     }
     c.done(fail(error, agent.id, attempts));
@@ -235,7 +235,8 @@ export class Dispatcher {
     if (agents.length === 1) {
       // Fast path: one agent with one instance needs no policy and no candidate lists.
       const only = dir.slots(agents[0]!.id);
-      if (only.length === 1 && hasRoom(only[0]!) && dir.isUp(agents[0]!.id) && (this.breaker(agents[0]!)?.canPass() ?? true)) return only[0]!;
+      const open = policy !== weighted || dir.weight(agents[0]!.id) > 0; // weight 0 is never chosen
+      if (open && only.length === 1 && hasRoom(only[0]!) && dir.isUp(agents[0]!.id) && (this.breaker(agents[0]!)?.canPass() ?? true)) return only[0]!;
     }
     const loads: InstanceLoad[] = [];
     const slots: InstanceSlot[] = [];
@@ -268,9 +269,10 @@ export class Dispatcher {
       }
     }
     if (slots.length === 0) return sawLive ? 'busy' : this.#restarting(agents) ? 'busy' : sawOpen ? 'open' : 'unavailable';
-    if (slots.length === 1) return slots[0]!;
+    if (slots.length === 1 && policy !== weighted) return slots[0]!;
     const i = policy(loads, state, this.#o.random);
-    return i < 0 ? 'busy' : slots[i]!;
+    // Candidates with room that the policy refuses (every weight 0) can take no work: not backpressure.
+    return i < 0 ? 'unavailable' : slots[i]!;
   }
 
   /** An agent that is up but whose instances are between lives (restarting) is busy, not gone. */

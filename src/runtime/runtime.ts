@@ -130,7 +130,7 @@ export class TroupeRuntime implements Runtime {
     }
     const record = this.#record(id, wf, input);
     await this.store.createRun(record);
-    const run = new RunCore(wf, options.policy ? { ...this.#env, policy: options.policy } : this.#env, record);
+    const run = new RunCore(wf, this.#env, record, undefined, options.policy);
     this.#runs.set(id, run);
     return run.start();
   }

@@ -90,7 +90,7 @@ export class ContextLog {
     this.#view = Object.freeze({ ...this.#view, input: deepFreeze(input) });
   }
 
-  /** The output of the last step entry appended. */
+  /** The output of the step that completed last (a whole parallel or map step, not its last branch or item). */
   get lastOutput(): unknown {
     return this.#last;
   }
@@ -124,7 +124,7 @@ export class ContextLog {
     this.#entry = entry;
     this.#head = entry.hash;
     this.#view = applyEntry(this.#view, entry);
-    if (draft.kind === 'step') this.#last = output;
+    if (draft.kind === 'step') this.#last = this.#view[stepOf(entry.step)];
     this.record.headSeq = entry.seq;
     this.record.headHash = entry.hash;
     this.record.updatedAt = entry.at;
@@ -141,7 +141,7 @@ export class ContextLog {
     this.#seq = entry.seq;
     this.#head = entry.hash;
     this.#view = applyEntry(this.#view, entry);
-    if (entry.kind === 'step') this.#last = entry.output;
+    if (entry.kind === 'step') this.#last = this.#view[stepOf(entry.step)];
   }
 }
 
@@ -152,4 +152,13 @@ function withOptional(base: Omit<ContextEntry, 'hash' | 'agent' | 'inputHash' | 
   if (d.durationMs !== undefined) e.durationMs = d.durationMs;
   if (d.attempts !== undefined) e.attempts = d.attempts;
   return e as Omit<ContextEntry, 'hash'>;
+}
+
+/** The step id of an entry's key: `fan.b1` and `m[3]` belong to `fan` and `m`. */
+function stepOf(key: string): string {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c === 46 /* . */ || c === 91 /* [ */) return key.slice(0, i);
+  }
+  return key;
 }

@@ -47,12 +47,13 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     readonly env: RunEnv,
     record: RunRecord,
     ready?: Promise<unknown>,
+    policy?: PolicyName,
   ) {
     this.id = record.id;
     this.workflow = wf.name;
     this.record = record;
     this.dispatcher = env.dispatcher;
-    this.policy = wf.policy ?? env.policy;
+    this.policy = policy ?? wf.policy ?? env.policy; // the run's own choice, then the workflow's, then the runtime's
     this.log = new ContextLog(record, env.store, env.now, record.input);
     if (ready) {
       // A sub-run: its input and record are written before any step runs.

@@ -100,10 +100,12 @@ export function startTask(host: StepHost, step: CompiledStep, view: ContextView,
  */
 export async function runTask(host: StepHost, step: CompiledStep, view: ContextView): Promise<CallDone> {
   const call = step.call!;
-  const input = call.input === null ? view : await call.input.evaluate(view);
+  let input = call.input === null ? view : await call.input.evaluate(view);
   const max = step.correct?.max ?? 1;
   let feedback: CorrectionFeedback | undefined;
   for (let round = 1; ; round++) {
+    // A correction round's mapping sees the errors as `feedback` (documented in the format).
+    if (feedback && call.input !== null) input = await call.input.evaluate({ ...view, feedback });
     const r = await callOnce(host, step.id, call, input, feedback, undefined, view);
     let issues: readonly ValidationIssue[] | null = null;
     let rejected: unknown;

@@ -331,12 +331,8 @@ describe('the dispatcher', () => {
       expect(log).toEqual(Array.from({ length: 10 }, () => 'b'));
     });
 
-    // BUG: when every candidate has weight 0, `weighted` returns -1 and Dispatcher#route
-    // (src/agents/dispatcher.ts:215 `return i < 0 ? 'busy' : slots[i]`) reports it as backpressure,
-    // so the call waits and re-routes forever (no step timeout applies while waiting) instead of
-    // failing with TROUPE_AGENT_UNAVAILABLE or using the fallback. Fix: return 'unavailable' when
-    // the policy refuses candidates that all had room.
-    it.fails('fails with TROUPE_AGENT_UNAVAILABLE (not wait forever) when every candidate has weight 0', async () => {
+    // Regression test (was a bug found by this suite).
+    it('fails with TROUPE_AGENT_UNAVAILABLE (not wait forever) when every candidate has weight 0', async () => {
       const log: string[] = [];
       const { step, rt } = await setup(pool(['a', 'b'], log), { policy: 'weighted' });
       rt.setWeight('a', 0);

@@ -50,7 +50,7 @@ describe('the per-step path of task steps', () => {
     expect(await run.result()).toBe('saved');
     expect(calls).toBe(3); // the first try and `max` retries
     const [entry] = await run.context();
-    expect(entry).toMatchObject({ step: 'a', agent: 'backup', attempts: 1 }); // a successful fallback reports its own attempts
+    expect(entry).toMatchObject({ step: 'a', agent: 'backup', attempts: 4 }); // every call the step made: 3 on the primary, 1 on its fallback
   });
 
   it('aborts an in-flight call when the run is cancelled', async () => {

@@ -138,10 +138,8 @@ describe('self-correction (`correct`)', () => {
     expect(calls).toBe(1);
   });
 
-  // BUG: docs/workflow-format.md says the correction round runs "with the errors as ctx.feedback
-  // (and `feedback` in view)", but runTask (src/workflow/step-runner.ts:73) resolves the input
-  // mapping once, before the loop, from a view without `feedback`: a mapping can never read it.
-  it.fails('puts `feedback` in the view of the input mapping on a correction round', async () => {
+  // Regression test (was a bug found by this suite).
+  it('puts `feedback` in the view of the input mapping on a correction round', async () => {
     const inputs: unknown[] = [];
     const solver = defineAgent({
       id: 'solver',

@@ -88,9 +88,8 @@ describe('a parallel step', () => {
     ]);
   });
 
-  // BUG: the default run output is `ContextLog.lastOutput` (src/workflow/run.ts:315,
-  // context.ts:115): the last entry is one branch (`fan.y`), not the joined `{x, y}`.
-  it.fails('is the run output ({branch: output}) when it is the last step and the workflow sets no `output`', async () => {
+  // Regression test (was a bug found by this suite).
+  it('is the run output ({branch: output}) when it is the last step and the workflow sets no `output`', async () => {
     const a = defineAgent({ id: 'a', execute: () => 'A' });
     const b = defineAgent({ id: 'b', execute: () => 'B' });
     rt = await createRuntime({ agents: [a, b] });
@@ -159,11 +158,8 @@ describe('a map step', () => {
     expect(seen).toEqual(['a', 'b']);
   });
 
-  // BUG: the default run output is `ContextLog.lastOutput` (src/workflow/run.ts:315,
-  // context.ts:115), the output of the last *entry*; a map
-  // step records one entry per item (`m[i]`), so a run ending on a map step returns the last
-  // item's result instead of the step's list (docs: "the output of the last step that ran").
-  it.fails('is the run output (the list) when it is the last step and the workflow sets no `output`', async () => {
+  // Regression test (was a bug found by this suite).
+  it('is the run output (the list) when it is the last step and the workflow sets no `output`', async () => {
     const up = defineAgent({ id: 'up', execute: (s: string) => s.toUpperCase() });
     rt = await createRuntime({ agents: [up] });
     const run = await rt.start({ name: 'map-last', steps: { m: { map: { agent: 'up', items: 'input.words' } } } }, { words: ['a', 'b'] });
