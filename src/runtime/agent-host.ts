@@ -1,4 +1,3 @@
-import { createActor, type AnyActor } from 'xstate';
 import { type AgentDirectory, defineAgent, agentInstanceLogic, createSlot, type InstanceSlot, createRegistry, type Registry, type Agent, type AgentDefinition } from '../agents/index.js';
 import { addChild, createSupervisor, removeChild, type SupervisionEvent, type SupervisorOptions, type SupervisorRef } from './supervision/index.js';
 
@@ -21,28 +20,22 @@ export const DEFAULT_AGENT_SUPERVISION: AgentSupervision = { maxRestarts: 5, wit
  */
 export class AgentHost implements AgentDirectory {
   readonly registry: Registry;
-  readonly supervisor: AnyActor;
   readonly #slots = new Map<string, InstanceSlot[]>();
   readonly #opts: AgentSupervision;
   readonly #listeners = new Set<(e: SupervisionEvent) => void>();
   /** Told when an instance frees mailbox room (the dispatcher wakes a waiting call). */
   roomListener: ((agentId: string) => void) | null = null;
 
-  constructor(options: { supervision?: AgentSupervision; now: () => number }) {
+  /**
+   * @param supervisor - the `agents` supervisor of the actor tree; its events must be passed to
+   *   `handle` (the tree is created before this host, so the host cannot subscribe itself).
+   */
+  constructor(
+    readonly supervisor: SupervisorRef,
+    options: { supervision?: AgentSupervision | undefined } = {},
+  ) {
     this.#opts = options.supervision ?? DEFAULT_AGENT_SUPERVISION;
     this.registry = createRegistry();
-    this.supervisor = createActor(
-      createSupervisor({
-        id: 'agents',
-        strategy: 'one-for-one',
-        // Agent supervisors are temporary children: one that escalates is not restarted, so a
-        // crashing agent can never exhaust this supervisor's intensity and take its siblings down.
-        intensity: { maxRestarts: 1, withinMs: 1 },
-        now: options.now,
-        onEvent: (e) => this.#onEvent(e),
-      }),
-    );
-    this.supervisor.start();
   }
 
   /** Observe supervision events of the agents subtree. */
@@ -64,16 +57,16 @@ export class AgentHost implements AgentDirectory {
       intensity: { maxRestarts: this.#opts.maxRestarts, withinMs: this.#opts.withinMs },
       backoff: this.#opts.backoff,
       children: slots.map((slot) => ({ id: `${agent.id}#${slot.index}`, logic: agentInstanceLogic, input: slot, restart: 'permanent' as const })),
-      onEvent: (e) => this.#onEvent(e),
+      onEvent: (e) => this.handle(e),
     };
-    addChild(this.supervisor as unknown as SupervisorRef, { id: `agent:${agent.id}`, logic: createSupervisor(perAgent), restart: 'temporary' });
+    addChild(this.supervisor, { id: `agent:${agent.id}`, logic: createSupervisor(perAgent), restart: 'temporary' });
     return agent;
   }
 
   /** Stop an agent's instances and forget it. */
   unregister(id: string): boolean {
     if (!this.registry.unregister(id)) return false;
-    removeChild(this.supervisor as unknown as SupervisorRef, `agent:${id}`);
+    removeChild(this.supervisor, `agent:${id}`);
     this.#slots.delete(id);
     return true;
   }
@@ -100,12 +93,8 @@ export class AgentHost implements AgentDirectory {
     return this.registry.status(agentId)?.state !== 'down';
   }
 
-  /** Stop every agent actor. */
-  stop(): void {
-    this.supervisor.stop();
-  }
-
-  #onEvent(e: SupervisionEvent): void {
+  /** A supervision event from the agents subtree: count restarts, take escalated agents out of service. */
+  handle(e: SupervisionEvent): void {
     if (e.type === 'child.restarted' && e.supervisor.startsWith('agent:')) {
       const [agentId, index] = splitInstance(e.child);
       const slot = this.#slots.get(agentId)?.[index];

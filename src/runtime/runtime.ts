@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Dispatcher, policyNames, type Agent, type AgentDefinition } from '../agents/index.js';
 import { TroupeError } from '../errors/index.js';
 import { MemoryStore, genesisHash, type RunRecord, type Store } from '../store/index.js';
-import { type CompiledWorkflow, createRunsActor, loadWorkflowFile, type LoadedWorkflow, RunCore, type RunEnv, type WorkflowDefinition } from '../workflow/index.js';
+import { type CompiledWorkflow, loadWorkflowFile, type LoadedWorkflow, RunCore, type RunEnv, type WorkflowDefinition } from '../workflow/index.js';
 import { AgentHost } from './agent-host.js';
+import { startActorTree, type ActorTree } from './tree.js';
 import { WorkflowCatalog, type DefinitionSources } from './catalog.js';
 import { loadAgentModule } from './modules.js';
 import type { RunEvent, RunHandle, Runtime, RuntimeOptions, StartOptions } from './types.js';
@@ -43,6 +44,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Troup
 /** The runtime `createRuntime` returns. Wires the modules; holds none of their logic. */
 export class TroupeRuntime implements Runtime {
   readonly store: Store;
+  /** The actor tree: `runtime` over `agents` and `workflows`. */
+  readonly tree: ActorTree;
   readonly agents: AgentHost;
   readonly dispatcher: Dispatcher;
   readonly workflows: WorkflowCatalog;
@@ -58,7 +61,12 @@ export class TroupeRuntime implements Runtime {
   constructor(options: RuntimeOptions) {
     this.#now = options.now ?? Date.now;
     this.store = options.store ?? new MemoryStore();
-    this.agents = new AgentHost({ now: this.#now });
+    this.tree = startActorTree({
+      now: this.#now,
+      onEvent: (e) => this.agents.handle(e),
+      onEscalate: () => undefined, // agents' failures are contained below `agents`; nothing reaches the root
+    });
+    this.agents = new AgentHost(this.tree.agents, { supervision: options.supervision });
     this.dispatcher = new Dispatcher({
       directory: this.agents,
       policy: options.policy ?? 'round-robin',
@@ -77,7 +85,7 @@ export class TroupeRuntime implements Runtime {
       store: this.store,
       now: this.#now,
       policy: options.policy ?? 'round-robin',
-      runs: createRunsActor(),
+      runs: this.tree.workflows,
       autoApprove: options.autoApprove ?? false,
       get emit() {
         return listeners.size === 0
@@ -179,7 +187,7 @@ export class TroupeRuntime implements Runtime {
     this.dispatcher.wakeAll();
     for (const run of this.#runs.values()) run.interrupt();
     this.#runs.clear();
-    this.agents.stop();
+    this.tree.root.stop();
     await this.store.close();
   }
 

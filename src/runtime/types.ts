@@ -1,5 +1,6 @@
 import type { Agent, AgentDefinition, PolicyName } from '../agents/index.js';
 import type { Store } from '../store/index.js';
+import type { AgentSupervision } from './agent-host.js';
 import type { RunHandle, WorkflowDefinition } from '../workflow/index.js';
 
 export type { RunEvent, RunHandle } from '../workflow/index.js';
@@ -18,6 +19,8 @@ export interface RuntimeOptions {
   readonly now?: () => number;
   /** Injected randomness for jitter and the weighted policy. @defaultValue `Math.random` */
   readonly random?: () => number;
+  /** How agents' supervisors restart crashed instances. @defaultValue 5 restarts in 10 s, backoff 10 ms doubling to 1 s */
+  readonly supervision?: AgentSupervision;
   /** Approve every approval step as soon as it is reached (demos, tests). @defaultValue false */
   readonly autoApprove?: boolean;
 }

@@ -63,6 +63,6 @@ export {
 } from './builder.js';
 export { compileWorkflow, type CompiledWorkflow, type CompiledStep, type CompiledCall, type CompiledBranch } from './compile.js';
 export { RunCore, type RunEnv } from './run.js';
-export { createRunsActor } from './runs-actor.js';
+export { runsLogic, type RunsEvent } from './runs-actor.js';
 export { ContextLog, applyEntry, viewOf, type ContextView, type EntryDraft } from './context.js';
 export type { RunMachine, RunMachineEvent, MachineCore } from './machine.js';

@@ -1,4 +1,4 @@
-import { createActor, type ActorLogic, type AnyActorRef, type Snapshot } from 'xstate';
+import type { ActorLogic, AnyActorRef, Snapshot } from 'xstate';
 
 /** What the runs actor accepts: stop one of its runs (XState lets only a parent stop a child). */
 export type RunsEvent = { readonly type: 'run.stop'; readonly ref: AnyActorRef } | { readonly type: string };
@@ -6,11 +6,12 @@ export type RunsEvent = { readonly type: 'run.stop'; readonly ref: AnyActorRef }
 type RunsSnapshot = Snapshot<undefined>;
 
 /**
- * The parent of a runtime's root run actors. Sharing its actor system saves each run the system
+ * The `workflows` actor: the parent of a runtime's run actors (their restart kind is OTP's
+ * `temporary`: a run is never restarted, it recovers from its log). Sharing its actor system saves each run the system
  * XState builds for a root actor (maps, a scheduler, ~20 closures: ~5 µs and GC pressure per run).
  * Done and error events of runs arrive here and are ignored: each run's core reports its own outcome.
  */
-const runsLogic: ActorLogic<RunsSnapshot, RunsEvent> = {
+export const runsLogic: ActorLogic<RunsSnapshot, RunsEvent> = {
   getInitialSnapshot: () => ({ status: 'active', output: undefined, error: undefined }),
   transition(snapshot, event, scope) {
     if (event.type === 'run.stop' && 'ref' in event && event.ref._parent === scope.self) scope.stopChild(event.ref);
@@ -18,8 +19,3 @@ const runsLogic: ActorLogic<RunsSnapshot, RunsEvent> = {
   },
   getPersistedSnapshot: (snapshot) => snapshot,
 };
-
-/** Create and start the runs actor of one runtime. */
-export function createRunsActor(): AnyActorRef {
-  return createActor(runsLogic).start();
-}

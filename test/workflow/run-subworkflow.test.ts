@@ -14,7 +14,7 @@ afterEach(async () => {
   const r = rt;
   rt = undefined;
   // A short drain: with the bug above, parents of sub-runs never finished.
-  await r?.stop({ timeoutMs: 100 }).catch(() => r.agents.stop());
+  await r?.stop({ timeoutMs: 100 }).catch(() => r.tree.root.stop());
 });
 
 /** Waits (bounded) for a run to finish, then returns its outcome: fails fast instead of hanging. */
@@ -176,7 +176,7 @@ describe('a sub-workflow step', () => {
       await childStarted.promise;
       await local.stop({ timeoutMs: 10 }); // rejected with "A non-root actor cannot be stopped directly."
     } finally {
-      local.agents.stop();
+      local.tree.root.stop();
     }
   });
 });
