@@ -14,6 +14,7 @@ type RunsSnapshot = Snapshot<undefined>;
 export const runsLogic: ActorLogic<RunsSnapshot, RunsEvent> = {
   getInitialSnapshot: () => ({ status: 'active', output: undefined, error: undefined }),
   transition(snapshot, event, scope) {
+    if (event.type === 'xstate.stop') return { status: 'stopped', output: undefined, error: undefined } as unknown as RunsSnapshot;
     if (event.type === 'run.stop' && 'ref' in event && event.ref._parent === scope.self) scope.stopChild(event.ref);
     return snapshot;
   },
