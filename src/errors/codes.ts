@@ -65,6 +65,22 @@ export const ErrorCodes = {
   ROUTING_POLICY_UNKNOWN: 'TROUPE_ROUTING_POLICY_UNKNOWN',
   /** A routing weight is not a finite number >= 0. */
   ROUTING_WEIGHT_INVALID: 'TROUPE_ROUTING_WEIGHT_INVALID',
+  /** A run's context log does not match its workflow (an entry for a step the walk is not at): the definition changed. */
+  REPLAY_DIVERGED: 'TROUPE_REPLAY_DIVERGED',
+  /** The data directory is held for writing by another process or another open store (the lock file names its pid). */
+  STORE_LOCKED: 'TROUPE_STORE_LOCKED',
+  /** The data directory holds a damaged store or something that is not a troupe store; the message names the file. */
+  STORE_CORRUPT: 'TROUPE_STORE_CORRUPT',
+  /** The store could not grow its map or the disk is full; the write was not made. */
+  STORE_FULL: 'TROUPE_STORE_FULL',
+  /** A write was attempted on a store opened read-only. */
+  STORE_READ_ONLY: 'TROUPE_STORE_READ_ONLY',
+  /** A write conflicts with what is stored: an append whose seq does not follow the run's head, or a run id in use. */
+  STORE_CONFLICT: 'TROUPE_STORE_CONFLICT',
+  /** No troupe store exists in the data directory opened read-only. */
+  STORE_NOT_FOUND: 'TROUPE_STORE_NOT_FOUND',
+  /** The storage engine failed for another reason (I/O error); `cause` holds its error. */
+  STORE_FAILED: 'TROUPE_STORE_FAILED',
 } as const;
 
 /** Every code troupe raises. */

@@ -66,3 +66,4 @@ export { RunCore, type RunEnv } from './run.js';
 export { runsLogic, type RunsEvent } from './runs-actor.js';
 export { ContextLog, applyEntry, viewOf, type ContextView, type EntryDraft } from './context.js';
 export type { RunMachine, RunMachineEvent, MachineCore } from './machine.js';
+export { replayRun, type ReplayState, type ReplayPosition } from './replay.js';
