@@ -4,6 +4,7 @@
  */
 export { createRuntime, TroupeRuntime } from './runtime/runtime.js';
 export type { Runtime, RuntimeOptions, RunHandle, RunEvent, StartOptions } from './runtime/types.js';
+export type { RecoveryOutcome } from './runtime/recovery.js';
 export { defineAgent, isAgent } from './agents/define-agent.js';
 export type {
   Agent,

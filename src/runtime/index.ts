@@ -6,4 +6,5 @@ export { createRuntime, TroupeRuntime } from './runtime.js';
 export type { Runtime, RuntimeOptions, StartOptions, RunEvent, RunHandle } from './types.js';
 export { AgentHost, DEFAULT_AGENT_SUPERVISION, type AgentSupervision } from './agent-host.js';
 export { loadAgentModule } from './modules.js';
+export { recoverRuns, type RecoveryOutcome, type RecoveryHost } from './recovery.js';
 export * from './supervision/index.js';

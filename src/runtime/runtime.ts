@@ -4,6 +4,7 @@ import { TroupeError } from '../errors/index.js';
 import { MemoryStore, genesisHash, type RunRecord, type Store } from '../store/index.js';
 import { type CompiledWorkflow, loadWorkflowFile, type LoadedWorkflow, RunCore, type RunEnv, type WorkflowDefinition } from '../workflow/index.js';
 import { AgentHost } from './agent-host.js';
+import { recoverRuns, type RecoveryOutcome } from './recovery.js';
 import { startActorTree, type ActorTree } from './tree.js';
 import { WorkflowCatalog, type DefinitionSources } from './catalog.js';
 import { loadAgentModule } from './modules.js';
@@ -56,11 +57,13 @@ export class TroupeRuntime implements Runtime {
   readonly #env: RunEnv;
   readonly #now: () => number;
   #stopping: Promise<void> | null = null;
+  readonly #ownsStore: boolean;
   #drained: (() => void) | null = null;
 
   constructor(options: RuntimeOptions) {
     this.#now = options.now ?? Date.now;
     this.store = options.store ?? new MemoryStore();
+    this.#ownsStore = options.store === undefined;
     this.tree = startActorTree({
       now: this.#now,
       onEvent: (e) => this.agents.handle(e),
@@ -143,6 +146,20 @@ export class TroupeRuntime implements Runtime {
     return run.start();
   }
 
+  /**
+   * Resume every run the store holds that was not finished (after a crash or a stop): rebuilt
+   * from its log, committed steps replayed, never re-executed. Register the workflows first.
+   */
+  recover(): Promise<RecoveryOutcome[]> {
+    this.#assertRunning();
+    return recoverRuns({
+      store: this.store,
+      env: this.#env,
+      workflow: (name) => this.workflows.get(name),
+      adopt: (run) => void this.#runs.set(run.id, run),
+    });
+  }
+
   getRun(runId: string): RunHandle {
     const run = this.#runs.get(runId) ?? this.#finished.get(runId);
     if (!run) throw new TroupeError('TROUPE_RUN_NOT_FOUND', `no run with id ${runId} in this runtime`, { data: { runId } });
@@ -188,7 +205,8 @@ export class TroupeRuntime implements Runtime {
     for (const run of this.#runs.values()) run.interrupt();
     this.#runs.clear();
     this.tree.root.stop();
-    await this.store.close();
+    // A store the caller passed in is the caller's to close (it may outlive this runtime).
+    if (this.#ownsStore) await this.store.close();
   }
 
   #record(id: string, wf: CompiledWorkflow, input: unknown, parentRunId?: string): RunRecord {

@@ -16,7 +16,7 @@ export class MemoryStore implements Store {
   async createRun(record: RunRecord): Promise<void> {
     this.#open();
     if (this.#runs.has(record.id)) {
-      throw new TroupeError('TROUPE_RUNTIME_OPTIONS_INVALID', `run id ${record.id} already exists`, { data: { runId: record.id } });
+      throw new TroupeError('TROUPE_STORE_CONFLICT', `run id ${record.id} already exists`, { data: { runId: record.id } });
     }
     this.#runs.set(record.id, { ...record, currentSteps: [...record.currentSteps] });
     this.#logs.set(record.id, []);
@@ -27,7 +27,7 @@ export class MemoryStore implements Store {
     const run = this.#run(runId);
     const log = this.#logs.get(runId)!;
     if (entry.seq !== log.length + 1) {
-      throw new TroupeError('TROUPE_RUNTIME_OPTIONS_INVALID', `run ${runId}: append of seq ${entry.seq} after seq ${log.length}`, {
+      throw new TroupeError('TROUPE_STORE_CONFLICT', `run ${runId}: append of seq ${entry.seq} after seq ${log.length}`, {
         data: { runId, seq: entry.seq },
       });
     }

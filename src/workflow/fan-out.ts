@@ -8,6 +8,12 @@ export interface FanOutHost extends StepHost {
   recordCall(stepKey: string, r: CallDone & { ok: true }): Promise<void>;
 }
 
+/** Branches and items already recorded (recovery): they are not run again. */
+export interface FanOutDone {
+  readonly branches: readonly string[];
+  readonly items: readonly number[];
+}
+
 /** A fan-out step's end: its output (from the log), or the first failure. */
 export type FanOutResult = { readonly ok: true } | { readonly ok: false; readonly error: ErrorValue };
 
@@ -15,13 +21,14 @@ export type FanOutResult = { readonly ok: true } | { readonly ok: false; readonl
  * Run a parallel step's branches at once and join them. Each branch is recorded as `step.branch`
  * the moment it completes; the first failure aborts the others (through their signal).
  */
-export function runParallel(host: FanOutHost, step: CompiledStep, view: ContextView): Promise<FanOutResult> {
-  return new Promise<FanOutResult>((resolve) => startParallel(host, step, view, resolve));
+export function runParallel(host: FanOutHost, step: CompiledStep, view: ContextView, skip?: FanOutDone): Promise<FanOutResult> {
+  return new Promise<FanOutResult>((resolve) => startParallel(host, step, view, resolve, skip));
 }
 
 /** {@link runParallel} on callbacks (the branches' calls too): one promise per branch less, at least. */
-function startParallel(host: FanOutHost, step: CompiledStep, view: ContextView, done: (r: FanOutResult) => void): void {
-  let left = step.branches.length;
+function startParallel(host: FanOutHost, step: CompiledStep, view: ContextView, done: (r: FanOutResult) => void, skip?: FanOutDone): void {
+  const branches = skip ? step.branches.filter((b) => !skip.branches.includes(b.name)) : step.branches;
+  let left = branches.length;
   if (left === 0) return done({ ok: true });
   const { controller, dispose } = linkedController(host.signal);
   let failure: ErrorValue | null = null;
@@ -35,7 +42,7 @@ function startParallel(host: FanOutHost, step: CompiledStep, view: ContextView, 
     controller.abort(failure);
     settle();
   };
-  for (const b of step.branches) {
+  for (const b of branches) {
     const key = `${step.id}.${b.name}`;
     const call = (input: unknown): void => {
       try {
@@ -61,7 +68,7 @@ function startParallel(host: FanOutHost, step: CompiledStep, view: ContextView, 
  * Dynamic fan-out: one call per item of `map.items`, at most `map.concurrency` at once, each
  * recorded as `step[i]`. The first failure stops new items and aborts those in flight.
  */
-export async function runMap(host: FanOutHost, step: CompiledStep, view: ContextView): Promise<FanOutResult & { items?: number }> {
+export async function runMap(host: FanOutHost, step: CompiledStep, view: ContextView, skip?: FanOutDone): Promise<FanOutResult & { items?: number }> {
   const spec = step.map!;
   const items = await spec.items.evaluate(view);
   if (!Array.isArray(items)) {
@@ -76,6 +83,7 @@ export async function runMap(host: FanOutHost, step: CompiledStep, view: Context
   const lane = async (): Promise<void> => {
     while (failure === null && next < items.length) {
       const i = next++;
+      if (skip?.items.includes(i)) continue;
       const key = `${step.id}[${i}]`;
       const input = spec.input === null ? items[i] : await spec.input.evaluate({ ...view, item: items[i], index: i });
       const r = await callOnce(host, key, spec, input, undefined, controller.signal);

@@ -8,7 +8,9 @@ import type { CompiledStep, CompiledWorkflow } from './compile.js';
 import { ContextLog, type ContextView, type EntryDraft } from './context.js';
 import type { MachineCore } from './machine.js';
 import { route, truthy } from './routing.js';
-import { errorOf, runMap, runParallel, type FanOutHost } from './fan-out.js';
+import { errorOf, runMap, runParallel, type FanOutDone, type FanOutHost } from './fan-out.js';
+import type { ReplayState } from './replay.js';
+import { viewOf } from './context.js';
 import { callOnce, startTask, type CallDone } from './step-runner.js';
 import { FINISHED, runError, safely, type RunEnv } from './run-env.js';
 
@@ -224,8 +226,8 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
 
   // ---- steps -----------------------------------------------------------------------------
 
-  async #fanOut(step: CompiledStep, view: ContextView): Promise<void> {
-    const r = step.kind === 'parallel' ? await runParallel(this, step, view) : await runMap(this, step, view);
+  async #fanOut(step: CompiledStep, view: ContextView, skip?: FanOutDone): Promise<void> {
+    const r = step.kind === 'parallel' ? await runParallel(this, step, view, skip) : await runMap(this, step, view, skip);
     if (!r.ok) return this.#stepFailed(step, r.error);
     if ('items' in r && r.items === 0) await this.log.append({ kind: 'step', step: step.id, output: [] });
     const output = this.log.view[step.id];
@@ -351,6 +353,65 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
       }
     }
     return this.#finish('failed', undefined, error, 'run.fail');
+  }
+
+  /**
+   * Recovery: rebuild this run from its committed log and carry on where it stopped. Recorded
+   * steps are replayed, never re-executed; the step in flight is re-dispatched with the same
+   * idempotency key (visits are restored); a run waiting for a human waits again.
+   */
+  resume(entries: readonly ContextEntry[], state: ReplayState): void {
+    for (const e of entries) this.log.replay(e);
+    for (const [step, n] of state.visits) this.#visits.set(step, n);
+    for (const c of state.compensations) this.#compensations.push({ step: this.wf.steps.get(c.step)!, output: c.output });
+    const p = state.position;
+    const failed = (step: CompiledStep) => (e: unknown): void => void this.#stepFailed(step, errorOf(e));
+    switch (p.kind) {
+      case 'completed':
+      case 'failed':
+        // It finished before its record said so (a crash between the last entry and the record).
+        this.#restoreActor(this.wf.start);
+        void (p.kind === 'completed' ? this.#finish('completed', p.output, undefined, 'run.complete') : this.#finish('failed', undefined, p.error, 'run.fail'));
+        return;
+      case 'compensating':
+        this.#restoreActor('compensating');
+        void this.#fail(p.error);
+        return;
+      case 'awaiting-approval': {
+        const step = this.wf.steps.get(p.step)!;
+        this.#restoreActor({ [p.step]: step.kind === 'approval' ? 'waiting' : 'awaiting' });
+        this.record.currentSteps = [p.step];
+        this.#pending.set(p.step, { step, output: this.log.view[p.step] });
+        this.record.status = 'waiting-approval';
+        if (this.env.autoApprove) queueMicrotask(() => this.#pending.has(p.step) && this.approve(p.step, { by: 'auto-approve' }));
+        return;
+      }
+      case 'step': {
+        const step = this.wf.steps.get(p.step)!;
+        this.#restoreActor(p.step);
+        this.record.currentSteps = [p.step];
+        if ((step.kind === 'parallel' || step.kind === 'map') && (p.done.branches.length > 0 || p.done.items.length > 0)) {
+          // Inputs see the view as it was when the step was entered, without its own partial results.
+          let cut = entries.length;
+          const mine = (key: string): boolean => key.startsWith(`${step.id}.`) || key.startsWith(`${step.id}[`);
+          while (cut > 0 && entries[cut - 1]!.kind === 'step' && mine(entries[cut - 1]!.step)) cut--;
+          void this.#fanOut(step, viewOf(this.record.input, entries.slice(0, cut)), p.done).catch(failed(step));
+        } else {
+          this.#start(step, state.visits.get(p.step) ?? 1);
+        }
+        return;
+      }
+    }
+  }
+
+  /** Create this run's actor at a state without running entry actions (recovery). */
+  #restoreActor(value: string | Record<string, string>): void {
+    const machine = this.wf.machine;
+    const snapshot = machine.resolveState({ value, context: { core: this } });
+    const runs = this.env.runs;
+    const actor = createActor(machine, runs && this.onDone === null ? { snapshot, id: this.id, parent: runs } : { snapshot, id: this.id });
+    this.attach(actor);
+    actor.start();
   }
 
   /** The runtime is stopping: stop the actor and abort its work, but leave the record as it is (recovery resumes it). */
