@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Dispatcher, policyNames, type Agent, type AgentDefinition } from '../agents/index.js';
 import { TroupeError } from '../errors/index.js';
-import { MemoryStore, genesisHash, type RunRecord, type Store } from '../store/index.js';
+import { LmdbStore, MemoryStore, genesisHash, verifyChain, type ChainCheck, type RunRecord, type Store } from '../store/index.js';
 import { type CompiledWorkflow, loadWorkflowFile, type LoadedWorkflow, RunCore, type RunEnv, type WorkflowDefinition } from '../workflow/index.js';
 import { AgentHost } from './agent-host.js';
 import { recoverRuns, type RecoveryOutcome } from './recovery.js';
@@ -31,7 +31,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Troup
       data: { option: 'policy' },
     });
   }
-  const rt = new TroupeRuntime(options);
+  if (options.durability !== undefined && !['flush', 'commit', 'memory'].includes(options.durability)) {
+    throw new TroupeError('TROUPE_RUNTIME_OPTIONS_INVALID', `durability must be one of flush, commit, memory, got ${JSON.stringify(options.durability)}`, {
+      data: { option: 'durability' },
+    });
+  }
+  const store = options.store ?? (options.dataDir === undefined ? undefined : await LmdbStore.open({ dir: options.dataDir, durability: options.durability ?? 'flush' }));
+  const rt = new TroupeRuntime(options, store);
   try {
     for (const a of options.agents ?? []) rt.registerAgent(a);
     for (const w of options.workflows ?? []) rt.registerWorkflow(w);
@@ -60,9 +66,10 @@ export class TroupeRuntime implements Runtime {
   readonly #ownsStore: boolean;
   #drained: (() => void) | null = null;
 
-  constructor(options: RuntimeOptions) {
+  /** @param opened - a store `createRuntime` opened for `dataDir` (owned: closed on stop). */
+  constructor(options: RuntimeOptions, opened?: Store) {
     this.#now = options.now ?? Date.now;
-    this.store = options.store ?? new MemoryStore();
+    this.store = options.store ?? opened ?? new MemoryStore();
     this.#ownsStore = options.store === undefined;
     this.tree = startActorTree({
       now: this.#now,
@@ -158,6 +165,20 @@ export class TroupeRuntime implements Runtime {
       workflow: (name) => this.workflows.get(name),
       adopt: (run) => void this.#runs.set(run.id, run),
     });
+  }
+
+  /**
+   * Recompute a run's hash chain from its genesis (definition hash and input) and check it
+   * against the run record's head: a changed, removed, reordered or truncated entry is reported
+   * with the first position that does not match.
+   *
+   * @throws `TROUPE_RUN_NOT_FOUND`
+   */
+  async verify(runId: string): Promise<{ readonly runId: string } & ChainCheck> {
+    const record = await this.store.getRun(runId);
+    if (!record) throw new TroupeError('TROUPE_RUN_NOT_FOUND', `no run with id ${runId} in the store`, { data: { runId } });
+    const entries = await this.store.read(runId);
+    return { runId, ...verifyChain(genesisHash(record.definitionHash, record.input), entries, { headSeq: record.headSeq, headHash: record.headHash }) };
   }
 
   getRun(runId: string): RunHandle {

@@ -1,5 +1,5 @@
 import type { Agent, AgentDefinition, PolicyName } from '../agents/index.js';
-import type { Store } from '../store/index.js';
+import type { Durability, Store } from '../store/index.js';
 import type { AgentSupervision } from './agent-host.js';
 import type { RunHandle, WorkflowDefinition } from '../workflow/index.js';
 
@@ -11,8 +11,12 @@ export interface RuntimeOptions {
   readonly agents?: readonly (Agent | AgentDefinition)[];
   /** Workflows to register by name. */
   readonly workflows?: readonly WorkflowDefinition[];
-  /** Where runs and context logs live. @defaultValue a new `MemoryStore` */
+  /** Where runs and context logs live (takes precedence over `dataDir`). @defaultValue a `MemoryStore`, or an `LmdbStore` in `dataDir` */
   readonly store?: Store;
+  /** A data directory: the runtime opens (and on stop closes) an LMDB store there. */
+  readonly dataDir?: string;
+  /** With `dataDir`: when a step counts as durable. @defaultValue 'flush' */
+  readonly durability?: Durability;
   /** Default routing policy. @defaultValue 'round-robin' */
   readonly policy?: PolicyName;
   /** Injected clock (tests, simulated time). @defaultValue `Date.now` */

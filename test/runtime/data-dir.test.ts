@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRuntime, defineAgent, LmdbStore, type TroupeRuntime, type WorkflowDefinition } from '../../src/index.js';
+
+const dirs: string[] = [];
+const runtimes: TroupeRuntime[] = [];
+afterEach(async () => {
+  for (const rt of runtimes.splice(0)) await rt.stop({ timeoutMs: 10 });
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const tempDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'troupe-data-'));
+  dirs.push(d);
+  return d;
+};
+
+const wf: WorkflowDefinition = { name: 'two', steps: { a: { agent: 'inc', input: '{ "n": input.n }', next: 'b' }, b: { agent: 'gate', input: '{ "n": a.n }' } } };
+const inc = defineAgent({ id: 'inc', execute: (i: { n: number }) => ({ n: i.n + 1 }) });
+
+describe('a runtime with a data directory', () => {
+  it('persists runs in LMDB, and a new runtime on the directory resumes the interrupted ones', async () => {
+    const dir = tempDir();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const slow = defineAgent({ id: 'gate', execute: async (i: { n: number }) => (await held, { n: i.n * 2 }) });
+    const rt1 = await createRuntime({ agents: [inc, slow], workflows: [wf], dataDir: dir });
+    runtimes.push(rt1);
+    await rt1.start('two', { n: 1 }, { runId: 'd1' });
+    for (let i = 0; i < 200 && (await rt1.store.read('d1')).length < 1; i++) await new Promise((r) => setTimeout(r, 5));
+    await rt1.stop({ timeoutMs: 5 });
+    release();
+
+    const fast = defineAgent({ id: 'gate', execute: (i: { n: number }) => ({ n: i.n * 2 }) });
+    const rt2 = await createRuntime({ agents: [inc, fast], workflows: [wf], dataDir: dir });
+    runtimes.push(rt2);
+    const [outcome] = await rt2.recover();
+    expect(outcome).toMatchObject({ runId: 'd1', resumed: true });
+    expect(await rt2.getRun('d1').result()).toEqual({ n: 4 });
+    expect((await rt2.store.read('d1')).map((e) => e.step)).toEqual(['a', 'b']);
+    expect(await rt2.verify('d1')).toMatchObject({ runId: 'd1', ok: true, entries: 2 });
+  });
+
+  it('refuses a second runtime on the same directory with TROUPE_STORE_LOCKED, while a read-only open works', async () => {
+    const dir = tempDir();
+    const rt1 = await createRuntime({ agents: [inc], dataDir: dir });
+    runtimes.push(rt1);
+    await expect(createRuntime({ agents: [inc], dataDir: dir })).rejects.toMatchObject({ code: 'TROUPE_STORE_LOCKED' });
+    const ro = await LmdbStore.openReadOnly({ dir });
+    expect(await ro.listRuns()).toEqual([]);
+    await ro.close();
+  });
+
+  it('reports a tampered head through verify', async () => {
+    const dir = tempDir();
+    const rt = await createRuntime({ agents: [inc, defineAgent({ id: 'gate', execute: (i: unknown) => i })], workflows: [wf], dataDir: dir, durability: 'commit' });
+    runtimes.push(rt);
+    const run = await rt.start('two', { n: 1 }, { runId: 't1' });
+    await run.result();
+    await rt.store.updateRun('t1', { headHash: '0'.repeat(64) });
+    expect(await rt.verify('t1')).toMatchObject({ ok: false, seq: 2 });
+  });
+});
