@@ -43,7 +43,7 @@ export async function recoverRuns(host: RecoveryHost): Promise<RecoveryOutcome[]
         parent.adopt(run);
       }
       host.adopt(run);
-      run.resume(entries, state);
+      run.restore(entries, state);
       byId.set(record.id, run);
       outcomes.push({ runId: record.id, workflow: record.workflow, resumed: true, run });
     } catch (e) {

@@ -41,6 +41,9 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   #settle: { resolve: (v: unknown) => void; reject: (e: unknown) => void } | null = null;
   #result: Promise<unknown> | null = null;
   #outcome: { readonly ok: boolean; readonly value: unknown } | null = null;
+  #paused = false;
+  /** What a paused run does when it resumes (its next transition, or a restored step's start). */
+  #parked: (() => void) | null = null;
   /** Set by the parent when this run is a delegated sub-run. */
   onDone: ((ok: boolean, value: unknown) => void) | null = null;
 
@@ -131,6 +134,32 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     void this.#finish('cancelled', undefined, error, 'run.cancel');
   }
 
+  pause(): void {
+    if (FINISHED.has(this.record.status) || this.#paused) return;
+    this.#paused = true;
+    this.#setStatus('paused');
+  }
+
+  resume(): void {
+    if (!this.#paused || FINISHED.has(this.record.status)) return;
+    this.#paused = false;
+    this.#setStatus(this.#pending.size > 0 ? 'waiting-approval' : 'running');
+    const parked = this.#parked;
+    this.#parked = null;
+    parked?.();
+  }
+
+  /** Hold the run's next move until resume(). */
+  #park(to: string | null): void {
+    this.#parked = () => void this.#go(to).catch((e: unknown) => this.#fatal(errorOf(e)));
+  }
+
+  #setStatus(status: RunStatus): void {
+    this.record.status = status;
+    void this.env.store.updateRun(this.id, { status }).catch(() => undefined);
+    this.#emit({ type: 'run.status', runId: this.id, status });
+  }
+
   context(version?: number): Promise<ContextEntry[]> {
     return this.env.store.read(this.id, version);
   }
@@ -207,6 +236,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
           const next = step.next;
           if (step.approval !== null || next.kind !== 'static') this.#afterOutput(step, r.output).catch(failed);
           else if (next.to !== null) this.#goTo(next.to);
+          else if (this.#paused) this.#park(null);
           else if (this.wf.output === null) this.#finish('completed', this.log.lastOutput, undefined, 'run.complete').catch(failed);
           else this.#go(null).catch(failed);
         } catch (e) {
@@ -281,11 +311,9 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
 
   #await(step: CompiledStep, output: unknown): void {
     this.#pending.set(step.id, { step, output });
-    this.record.status = 'waiting-approval';
-    void this.env.store.updateRun(this.id, { status: 'waiting-approval' }).catch(() => undefined);
     if (step.kind !== 'approval') this.actor.send({ type: 'await' });
     this.#emit({ type: 'approval.requested', runId: this.id, step: step.id, prompt: step.approval?.prompt, output });
-    this.#emit({ type: 'run.status', runId: this.id, status: 'waiting-approval' });
+    if (!this.#paused) this.#setStatus('waiting-approval');
     if (this.env.autoApprove) queueMicrotask(() => this.#pending.has(step.id) && this.approve(step.id, { by: 'auto-approve' }));
   }
 
@@ -297,7 +325,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
       });
     }
     this.#pending.delete(stepId);
-    if (this.#pending.size === 0) this.record.status = 'running';
+    if (this.#pending.size === 0 && !this.#paused) this.record.status = 'running';
     const decision = { approved, ...(opts.by ? { by: opts.by } : {}), ...(opts.comment ? { comment: opts.comment } : {}) };
     const go = async (): Promise<void> => {
       // A pure approval step's output is the decision; on a task step it gates the output already recorded.
@@ -329,6 +357,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   }
 
   async #go(to: string | null): Promise<void> {
+    if (this.#paused) return this.#park(to);
     if (to !== null) return this.#goTo(to);
     if (FINISHED.has(this.record.status)) return;
     const output = this.wf.output ? await this.wf.output.evaluate(this.log.view) : this.log.lastOutput;
@@ -336,7 +365,8 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   }
 
   #goTo(to: string): void {
-    if (!FINISHED.has(this.record.status)) this.actor.send(this.wf.goto.get(to)!);
+    if (this.#paused) this.#park(to);
+    else if (!FINISHED.has(this.record.status)) this.actor.send(this.wf.goto.get(to)!);
   }
 
   /** The run failed: compensate completed steps in reverse order, then fail. */
@@ -360,7 +390,8 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
    * steps are replayed, never re-executed; the step in flight is re-dispatched with the same
    * idempotency key (visits are restored); a run waiting for a human waits again.
    */
-  resume(entries: readonly ContextEntry[], state: ReplayState): void {
+  restore(entries: readonly ContextEntry[], state: ReplayState): void {
+    if (this.record.status === 'paused') this.#paused = true; // a paused run stays paused across a restart
     for (const e of entries) this.log.replay(e);
     for (const [step, n] of state.visits) this.#visits.set(step, n);
     for (const c of state.compensations) this.#compensations.push({ step: this.wf.steps.get(c.step)!, output: c.output });
@@ -382,7 +413,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
         this.#restoreActor({ [p.step]: step.kind === 'approval' ? 'waiting' : 'awaiting' });
         this.record.currentSteps = [p.step];
         this.#pending.set(p.step, { step, output: this.log.view[p.step] });
-        this.record.status = 'waiting-approval';
+        if (!this.#paused) this.record.status = 'waiting-approval';
         if (this.env.autoApprove) queueMicrotask(() => this.#pending.has(p.step) && this.approve(p.step, { by: 'auto-approve' }));
         return;
       }
@@ -396,6 +427,9 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
           const mine = (key: string): boolean => key.startsWith(`${step.id}.`) || key.startsWith(`${step.id}[`);
           while (cut > 0 && entries[cut - 1]!.kind === 'step' && mine(entries[cut - 1]!.step)) cut--;
           void this.#fanOut(step, viewOf(this.record.input, entries.slice(0, cut)), p.done).catch(failed(step));
+        } else if (this.#paused) {
+          // Paused before this step started (or while it ran): start it when resumed.
+          this.#parked = () => this.#start(step, state.visits.get(p.step) ?? 1);
         } else {
           this.#start(step, state.visits.get(p.step) ?? 1);
         }

@@ -161,6 +161,10 @@ export interface RunHandle {
   approve(step: string, opts?: { by?: string; comment?: string }): void;
   reject(step: string, opts?: { by?: string; comment?: string }): void;
   cancel(reason?: string): void;
+  /** Start no further step: the step in flight finishes and is recorded, then the run holds (status `paused`, kept across restarts). */
+  pause(): void;
+  /** Carry on after `pause()`. */
+  resume(): void;
   /** The context log up to `version` (all when omitted). */
   context(version?: number): Promise<ContextEntry[]>;
   /** Subscribe to this run's events; returns the unsubscribe function. */

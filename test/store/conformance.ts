@@ -150,10 +150,10 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
       });
 
       it('property: any appended sequence reads back exactly and its chain verifies against the head', async () => {
-        const output = fc.oneof(fc.jsonValue(), fc.constant({ ['__proto__']: { polluted: true }, a: 1 }), fc.constant(null));
+        const output = fc.oneof(fc.jsonValue().map(jsonNormal), fc.constant({ ['__proto__']: { polluted: true }, a: 1 }), fc.constant(null));
         let n = 0;
         await fc.assert(
-          fc.asyncProperty(fc.jsonValue(), fc.array(output, { maxLength: 12 }), fc.integer({ min: 0, max: 14 }), async (input, outputs, version) => {
+          fc.asyncProperty(fc.jsonValue().map(jsonNormal), fc.array(output, { maxLength: 12 }), fc.integer({ min: 0, max: 14 }), async (input, outputs, version) => {
             const run = makeRun(`p${n++}`, { input });
             await store.createRun(run);
             const entries = makeEntries(run, outputs.length, outputs);
@@ -202,4 +202,9 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
       });
     });
   });
+}
+
+/** A JSON value as stores keep it: -0 is 0 in JSON, as in the canonical encoding the hash covers. */
+function jsonNormal(v: unknown): unknown {
+  return JSON.parse(JSON.stringify(v)) as unknown;
 }
