@@ -7,4 +7,5 @@ export type { Runtime, RuntimeOptions, StartOptions, RunEvent, RunHandle } from 
 export { AgentHost, DEFAULT_AGENT_SUPERVISION, type AgentSupervision } from './agent-host.js';
 export { loadAgentModule } from './modules.js';
 export { recoverRuns, type RecoveryOutcome, type RecoveryHost } from './recovery.js';
+export { forkRun, type ForkOptions } from './fork.js';
 export * from './supervision/index.js';

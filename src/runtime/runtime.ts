@@ -5,6 +5,7 @@ import { LmdbStore, MemoryStore, genesisHash, verifyChain, type ChainCheck, type
 import { type CompiledWorkflow, loadWorkflowFile, type LoadedWorkflow, RunCore, type RunEnv, type WorkflowDefinition } from '../workflow/index.js';
 import { AgentHost } from './agent-host.js';
 import { recoverRuns, type RecoveryOutcome } from './recovery.js';
+import { forkRun } from './fork.js';
 import { startActorTree, type ActorTree } from './tree.js';
 import { WorkflowCatalog, type DefinitionSources } from './catalog.js';
 import { loadAgentModule } from './modules.js';
@@ -179,6 +180,23 @@ export class TroupeRuntime implements Runtime {
     if (!record) throw new TroupeError('TROUPE_RUN_NOT_FOUND', `no run with id ${runId} in the store`, { data: { runId } });
     const entries = await this.store.read(runId);
     return { runId, ...verifyChain(genesisHash(record.definitionHash, record.input), entries, { headSeq: record.headSeq, headHash: record.headHash }) };
+  }
+
+  /**
+   * Time travel: start a new run from version `version` of an old one (its first entries kept,
+   * re-chained), optionally with a changed input or a changed workflow; the old run is untouched.
+   *
+   * @throws `TROUPE_RUN_NOT_FOUND`, `TROUPE_RUNTIME_OPTIONS_INVALID`, `TROUPE_REPLAY_DIVERGED`
+   */
+  fork(runId: string, options: { version?: number; input?: unknown; workflow?: string | WorkflowDefinition; runId?: string } = {}): Promise<RunHandle> {
+    this.#assertRunning();
+    const { workflow, ...rest } = options;
+    const wf = workflow === undefined ? undefined : typeof workflow === 'string' ? this.workflows.get(workflow) : this.workflows.compile(workflow);
+    return forkRun(
+      { store: this.store, env: this.#env, workflow: (name) => this.workflows.get(name), now: this.#now, adopt: (run) => void this.#runs.set(run.id, run) },
+      runId,
+      { ...rest, ...(wf ? { workflow: wf } : {}) },
+    );
   }
 
   getRun(runId: string): RunHandle {
