@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Dispatcher, policyNames, type Agent, type AgentDefinition } from '../agents/index.js';
 import { TroupeError } from '../errors/index.js';
+import { parseDuration, type Duration } from '../util/index.js';
 import { LmdbStore, MemoryStore, genesisHash, verifyChain, type ChainCheck, type RunRecord, type Store } from '../store/index.js';
 import { type CompiledWorkflow, loadWorkflowFile, type LoadedWorkflow, RunCore, type RunEnv, type WorkflowDefinition } from '../workflow/index.js';
 import { AgentHost } from './agent-host.js';
@@ -197,6 +198,24 @@ export class TroupeRuntime implements Runtime {
       runId,
       { ...rest, ...(wf ? { workflow: wf } : {}) },
     );
+  }
+
+  /**
+   * Retention: remove finished runs (completed, failed, cancelled) last updated more than
+   * `olderThan` ago, with their logs and snapshots. Runs in progress are never touched.
+   *
+   * @returns what was freed: runs and log entries removed
+   * @throws `TROUPE_DURATION_INVALID`
+   */
+  async gc(options: { olderThan: Duration }): Promise<{ runs: number; entries: number; runIds: string[] }> {
+    const cutoff = this.#now() - parseDuration(options.olderThan, 'gc olderThan');
+    const old = (await this.store.listRuns({ status: ['completed', 'failed', 'cancelled'] })).filter((r) => r.updatedAt < cutoff && !this.#runs.has(r.id));
+    let entries = 0;
+    for (const r of old) {
+      entries += await this.store.deleteRun(r.id);
+      this.#finished.delete(r.id);
+    }
+    return { runs: old.length, entries, runIds: old.map((r) => r.id) };
   }
 
   getRun(runId: string): RunHandle {

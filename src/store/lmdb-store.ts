@@ -182,6 +182,25 @@ export class LmdbStore implements Store {
     return stored === undefined ? undefined : decodeSnapshot(stored);
   }
 
+  async deleteRun(runId: string): Promise<number> {
+    this.#writable();
+    const run = this.#current(runId);
+    if (!run) return 0;
+    const keys = [...this.#dbs.log.getKeys({ start: [runId, 1], end: [runId, run.headSeq + 1] })];
+    try {
+      await this.#durable(
+        this.#env.batch(() => {
+          for (const k of keys) this.#dbs.log.remove(k);
+          this.#dbs.snapshots.remove(runId);
+          this.#dbs.runs.remove(runId);
+        }),
+      );
+    } catch (err) {
+      throw storeError(err, this.dir, `deleteRun(${runId})`);
+    }
+    return keys.length;
+  }
+
   async recover(): Promise<RunRecord[]> {
     return (await this.listRuns()).filter((r) => !FINISHED.has(r.status));
   }

@@ -75,6 +75,15 @@ export class MemoryStore implements Store {
     return this.#snapshots.get(runId);
   }
 
+  async deleteRun(runId: string): Promise<number> {
+    this.#open();
+    const removed = this.#logs.get(runId)?.length ?? 0;
+    this.#runs.delete(runId);
+    this.#logs.delete(runId);
+    this.#snapshots.delete(runId);
+    return removed;
+  }
+
   async recover(): Promise<RunRecord[]> {
     return (await this.listRuns()).filter((r) => !FINISHED.has(r.status));
   }

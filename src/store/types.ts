@@ -74,6 +74,8 @@ export interface Store {
   read(runId: string, version?: number): Promise<ContextEntry[]>;
   saveSnapshot(snapshot: RunSnapshot): Promise<void>;
   loadSnapshot(runId: string): Promise<RunSnapshot | undefined>;
+  /** Remove a run, its context log and its snapshot (retention). Resolves with the entries removed; 0 for an unknown run. */
+  deleteRun(runId: string): Promise<number>;
   /** Runs that were not finished when the store was last closed: what recovery resumes. */
   recover(): Promise<RunRecord[]>;
   close(): Promise<void>;

@@ -180,6 +180,27 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
       });
     });
 
+    describe('retention', () => {
+      it('deletes a run with its log and snapshot, and leaves other runs alone', async () => {
+        const a = makeRun('a');
+        const b = makeRun('b');
+        await store.createRun(a);
+        await store.createRun(b);
+        await appendAll(store, 'a', makeEntries(a, 3));
+        await appendAll(store, 'b', makeEntries(b, 2));
+        await store.saveSnapshot({ runId: 'a', seq: 3, state: {} });
+        expect(await store.deleteRun('a')).toBe(3);
+        expect(await store.getRun('a')).toBeUndefined();
+        expect(await store.loadSnapshot('a')).toBeUndefined();
+        expect((await store.listRuns()).map((r) => r.id)).toEqual(['b']);
+        expect(await store.read('b')).toHaveLength(2);
+        expect(await store.deleteRun('a')).toBe(0);
+        // The id can be used again: nothing of the old run is left.
+        await store.createRun(makeRun('a'));
+        expect(await store.read('a')).toEqual([]);
+      });
+    });
+
     describe('snapshots', () => {
       it('saves and loads the latest snapshot of a run', async () => {
         expect(await store.loadSnapshot('r1')).toBeUndefined();
