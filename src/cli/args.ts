@@ -12,6 +12,35 @@ export interface RunArgs {
   readonly json: boolean;
   readonly autoApprove: boolean;
   readonly quiet: boolean;
+  /** The raw `--data` value (resolved against the working directory); `./.troupe` when absent. */
+  readonly data: string;
+}
+
+/** Options of `troupe status`. */
+export interface StatusArgs {
+  readonly kind: 'status';
+  /** A run id, or `null` to list the runs. */
+  readonly run: string | null;
+  readonly json: boolean;
+  readonly data: string;
+}
+
+/** Options of `troupe verify`. */
+export interface VerifyArgs {
+  readonly kind: 'verify';
+  readonly run: string;
+  readonly json: boolean;
+  readonly data: string;
+}
+
+/** Options of `troupe resume`. */
+export interface ResumeArgs {
+  readonly kind: 'resume';
+  /** Workflow files to load first (their agents and workflows), so their runs can resume. */
+  readonly workflows: readonly string[];
+  readonly json: boolean;
+  readonly autoApprove: boolean;
+  readonly data: string;
 }
 
 /** Options of `troupe check`. */
@@ -21,10 +50,23 @@ export interface CheckArgs {
 }
 
 /** A parsed command line. */
-export type CliCommand = { readonly kind: 'help'; readonly topic: 'run' | 'check' | null } | { readonly kind: 'version' } | RunArgs | CheckArgs;
+export type CliCommand =
+  | { readonly kind: 'help'; readonly topic: CommandName | null }
+  | { readonly kind: 'version' }
+  | RunArgs
+  | CheckArgs
+  | StatusArgs
+  | VerifyArgs
+  | ResumeArgs;
 
 /** The commands that exist (help lists exactly these). */
-export const COMMANDS = ['run', 'check'] as const;
+export const COMMANDS = ['run', 'resume', 'status', 'verify', 'check'] as const;
+
+/** A command's name. */
+export type CommandName = (typeof COMMANDS)[number];
+
+/** The data directory when `--data` is not given (resolved against the working directory). */
+export const DEFAULT_DATA_DIR = './.troupe';
 
 const HELP_HINT = "see 'troupe --help'";
 
@@ -32,15 +74,24 @@ const HELP_HINT = "see 'troupe --help'";
 export const MAIN_HELP = `troupe — an actor-model runtime for AI agents
 
 Usage:
-  troupe run <workflow.yaml|json> [--input JSON|@file] [--json] [--auto-approve] [--quiet]
+  troupe run <workflow.yaml|json> [--input JSON|@file] [--data DIR] [--json] [--auto-approve] [--quiet]
+  troupe resume <workflow.yaml|json>... [--data DIR] [--auto-approve] [--json]
+  troupe status [RUN] [--data DIR] [--json]
+  troupe verify RUN [--data DIR] [--json]
   troupe check <workflow.yaml|json>
   troupe --help | --version
 
 Commands:
-  run     Load a workflow and its agent modules, run it once, print each step as it completes
+  run     Load a workflow and its agent modules, run it once (persisted in the data directory),
+          print each step as it completes
+  resume  Resume the runs of a data directory that a stopped or killed process left unfinished
+  status  List the runs of a data directory, or show one run and its context log (read-only)
+  verify  Recompute a run's hash-chained context log and report the first entry that does not match
   check   Load and verify a workflow (agent modules included) without running it
 
 Options:
+  --data DIR     The data directory (one LMDB store) of run, resume, status and verify
+                 (default ./.troupe, relative to the working directory)
   -h, --help     Show help (also 'troupe <command> --help')
   -v, --version  Print the version
 
@@ -48,29 +99,87 @@ Exit codes: 0 ok, 1 failed, 2 usage or input error, 3 left waiting for approval,
 Set TROUPE_DEBUG=1 to print stack traces.
 `;
 
+const DATA_HELP = `  --data DIR          The data directory (default ./.troupe, relative to the working directory)`;
+
 /** Help of each command. */
-export const COMMAND_HELP: Readonly<Record<'run' | 'check', string>> = {
+export const COMMAND_HELP: Readonly<Record<CommandName, string>> = {
   run: `Usage: troupe run <workflow.yaml|json> [options]
 
 Load the workflow and its agent modules, run it once, and print each step as it completes,
-then the final output.
+then the final output. The run and its hash-chained context log are stored in the data
+directory: 'troupe status' shows it, 'troupe verify' checks it, and if this process dies,
+'troupe resume' carries it on from its last committed step.
 
 Options:
   --input JSON|@file  The run's input: inline JSON, or @path to a JSON file (default {})
+${DATA_HELP}
   --json              Print only the final result as one JSON document
   --auto-approve      Approve every approval step as soon as it is reached
   --quiet             Print only the final output (no step table)
   -h, --help          Show this help
 
 Without --auto-approve, an approval step asks on stdin: type 'approve' or 'reject [reason]'.
+One process at a time runs a data directory: a second one gets TROUPE_STORE_LOCKED (status
+and verify still work).
 Exit codes: 0 completed, 1 failed, 2 usage or input error, 3 stdin ended while waiting for
-approval, 130 interrupted.
+approval (the run stays waiting in the data directory), 130 interrupted (the run is cancelled).
+`,
+  resume: `Usage: troupe resume <workflow.yaml|json>... [options]
+
+Resume every unfinished run of the data directory (running or waiting for approval when its
+process stopped or was killed): each is rebuilt from its committed context log — recorded steps
+are replayed, never re-executed — and carries on from the step that was in flight. Prints each
+run's outcome, then waits for the resumed runs to finish.
+
+Name the workflow files of the runs to resume: they load the agent modules and register the
+workflows (the store does not record module paths yet). A run whose workflow is not among them
+is reported as not resumed and left as it is.
+
+Options:
+${DATA_HELP}
+  --auto-approve      Approve every approval step, including those a run was waiting at
+  --json              Print only one JSON document with every run's outcome
+  -h, --help          Show this help
+
+Without --auto-approve, a run that reaches (or was waiting at) an approval step is reported as
+waiting and left in the data directory; run 'troupe resume' again with --auto-approve to
+approve it.
+Exit codes: 0 every resumed run completed (or nothing to resume), 1 a run failed or could not
+be resumed, 2 usage error, 3 a run is left waiting for approval, 130 interrupted (the runs stay
+resumable).
+`,
+  status: `Usage: troupe status [RUN] [options]
+
+Without RUN: list the runs of the data directory, newest first — id, workflow, status
+(running, waiting-approval, paused, completed, failed, cancelled), current step, last update
+and number of logged steps. Sub-runs are not listed; 'troupe status <sub-run id>' shows one.
+With RUN: that run's record and its context log (seq, kind, step, agent, duration, output).
+Read-only: works while another process runs the directory.
+
+Options:
+${DATA_HELP}
+  --json              Print the run records (and the run's log entries) as one JSON document
+  -h, --help          Show this help
+`,
+  verify: `Usage: troupe verify RUN [options]
+
+Recompute the run's hash chain from its genesis (workflow definition hash and input) and check
+it against the head the run record keeps. Prints "ok: run RUN, N entries, head <hash>", or
+TROUPE_CHAIN_BROKEN naming the first entry that does not match (a changed, removed, reordered or
+truncated entry). Read-only: works while another process runs the directory.
+
+Options:
+${DATA_HELP}
+  --json              Print the result as one JSON document
+  -h, --help          Show this help
+
+Exit codes: 0 the chain verifies, 1 it does not (or the run or directory does not exist).
 `,
   check: `Usage: troupe check <workflow.yaml|json>
 
 Load and verify a workflow without running it: its schema, step references, reachability,
 cycle bounds and expressions, and that its agent modules load and provide every agent and
-capability it names. Prints "ok: <name> (...)" and any warnings.
+capability it names. Prints "ok: <name> (...)" and any warnings. Touches no data directory.
 
 Options:
   -h, --help  Show this help
@@ -82,6 +191,20 @@ const RUN_OPTIONS = {
   json: { type: 'boolean' },
   'auto-approve': { type: 'boolean' },
   quiet: { type: 'boolean' },
+  data: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const STATUS_OPTIONS = {
+  json: { type: 'boolean' },
+  data: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const RESUME_OPTIONS = {
+  json: { type: 'boolean' },
+  'auto-approve': { type: 'boolean' },
+  data: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -110,7 +233,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (first === 'help') {
     const topic = rest[0];
     if (topic === undefined) return { kind: 'help', topic: null };
-    if (topic === 'run' || topic === 'check') return { kind: 'help', topic };
+    if (isCommand(topic)) return { kind: 'help', topic };
     throw usage(`unknown command "${topic}" (commands: ${COMMANDS.join(', ')})`);
   }
   if (first === 'run') {
@@ -123,7 +246,29 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
       json: values.json === true,
       autoApprove: values['auto-approve'] === true,
       quiet: values.quiet === true,
+      data: dataFlag(values.data),
     };
+  }
+  if (first === 'status') {
+    const { values, positionals } = parse(rest, STATUS_OPTIONS, 1);
+    if (values.help) return { kind: 'help', topic: 'status' };
+    if (positionals.length > 1) throw usage(`status: unexpected argument "${positionals[1]}" (takes at most one run id)`);
+    return { kind: 'status', run: positionals[0] ?? null, json: values.json === true, data: dataFlag(values.data) };
+  }
+  if (first === 'verify') {
+    const { values, positionals } = parse(rest, STATUS_OPTIONS, 1);
+    if (values.help) return { kind: 'help', topic: 'verify' };
+    if (positionals.length === 0) throw usage('verify: missing argument RUN (a run id; `troupe status` lists them)');
+    if (positionals.length > 1) throw usage(`verify: unexpected argument "${positionals[1]}" (takes one run id)`);
+    return { kind: 'verify', run: positionals[0]!, json: values.json === true, data: dataFlag(values.data) };
+  }
+  if (first === 'resume') {
+    const { values, positionals } = parse(rest, RESUME_OPTIONS, Infinity);
+    if (values.help) return { kind: 'help', topic: 'resume' };
+    if (positionals.length === 0) {
+      throw usage('resume: missing argument <workflow.yaml|json> (name the workflow files of the runs to resume; `troupe status` lists them)');
+    }
+    return { kind: 'resume', workflows: positionals, json: values.json === true, autoApprove: values['auto-approve'] === true, data: dataFlag(values.data) };
   }
   if (first === 'check') {
     const { values, positionals } = parse(rest, CHECK_OPTIONS, 1);
@@ -131,6 +276,16 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     return { kind: 'check', workflow: onePositional('check', positionals) };
   }
   throw usage(`unknown command "${first}" (commands: ${COMMANDS.join(', ')})`);
+}
+
+function isCommand(name: string): name is CommandName {
+  return (COMMANDS as readonly string[]).includes(name);
+}
+
+function dataFlag(value: string | undefined): string {
+  if (value === undefined) return DEFAULT_DATA_DIR;
+  if (value.trim() === '') throw usage('flag --data needs a directory');
+  return value;
 }
 
 function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: O, maxPositionals: number) {

@@ -69,13 +69,15 @@ export function columnsFor(def: WorkflowDefinition, agents: readonly string[]): 
 }
 
 /**
- * The header: workflow name and run id, then the table's column titles.
+ * The header: workflow name, run id and (when given) the data directory, then the table's
+ * column titles.
  *
  * @returns text ending with a newline.
  */
-export function formatHeader(workflow: string, runId: string, cols: Columns, c: Palette): string {
+export function formatHeader(workflow: string, runId: string, cols: Columns, c: Palette, dataDir?: string): string {
   const titles = `  ${pad('step', cols.step)}  ${pad('agent', cols.agent)}  ${'ms'.padStart(DURATION_WIDTH)}  outcome`;
-  return `${c.bold(workflow)} · ${c.dim(`run ${runId}`)}\n\n${c.dim(titles)}\n`;
+  const data = dataDir === undefined ? '' : ` · ${c.dim(`data ${dataDir}`)}`;
+  return `${c.bold(workflow)} · ${c.dim(`run ${runId}`)}${data}\n\n${c.dim(titles)}\n`;
 }
 
 /**

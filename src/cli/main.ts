@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { COMMAND_HELP, MAIN_HELP, parseCommandLine } from './args.js';
 import { checkCommand } from './commands/check.js';
+import { resumeCommand } from './commands/resume.js';
 import { runCommand } from './commands/run.js';
+import { statusCommand } from './commands/status.js';
+import { verifyCommand } from './commands/verify.js';
 import { formatError } from './format.js';
 import { processIO, type CliIO } from './io.js';
 
@@ -13,7 +16,8 @@ export type { CliIO, CliWritable } from './io.js';
  *
  * @param argv - the arguments after `node troupe` (e.g. `['run', 'wf.yaml', '--json']`).
  * @param io - streams, environment and interrupt source. @defaultValue the real process's
- * @returns the exit code: 0 ok, 1 failed, 2 usage or input error (`TROUPE_CLI_USAGE`,
+ * @returns the exit code: 0 ok, 1 failed (a run failed, a chain does not verify, a data
+ *   directory is locked or missing), 2 usage or input error (`TROUPE_CLI_USAGE`,
  *   `TROUPE_CLI_INPUT_INVALID`), 3 a run left waiting for approval, 130 interrupted.
  * @example
  * ```ts
@@ -34,6 +38,12 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
         return await runCommand(cmd, io);
       case 'check':
         return await checkCommand(cmd, io);
+      case 'resume':
+        return await resumeCommand(cmd, io);
+      case 'status':
+        return await statusCommand(cmd, io);
+      case 'verify':
+        return await verifyCommand(cmd, io);
     }
   } catch (e) {
     io.stderr.write(formatError(e, io.env.TROUPE_DEBUG === '1', io.cwd ?? process.cwd()));

@@ -81,6 +81,8 @@ export const ErrorCodes = {
   STORE_NOT_FOUND: 'TROUPE_STORE_NOT_FOUND',
   /** The storage engine failed for another reason (I/O error); `cause` holds its error. */
   STORE_FAILED: 'TROUPE_STORE_FAILED',
+  /** A run's context log does not verify against its hash chain (`troupe verify`): an entry was changed, removed, reordered or truncated. */
+  CHAIN_BROKEN: 'TROUPE_CHAIN_BROKEN',
 } as const;
 
 /** Every code troupe raises. */

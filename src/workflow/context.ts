@@ -128,7 +128,8 @@ export class ContextLog {
     this.record.headSeq = entry.seq;
     this.record.headHash = entry.hash;
     this.record.updatedAt = entry.at;
-    return this.store.append(this.record.id, entry, patch);
+    // The record's current steps travel with every append, so a reader sees where the run is.
+    return this.store.append(this.record.id, entry, patch ? { currentSteps: this.record.currentSteps, ...patch } : { currentSteps: this.record.currentSteps });
   }
 
   /** The entry appended last by this log (not by a replay). */

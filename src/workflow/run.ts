@@ -156,7 +156,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
 
   #setStatus(status: RunStatus): void {
     this.record.status = status;
-    void this.env.store.updateRun(this.id, { status }).catch(() => undefined);
+    void this.env.store.updateRun(this.id, { status, currentSteps: this.record.currentSteps }).catch(() => undefined);
     this.#emit({ type: 'run.status', runId: this.id, status });
   }
 
@@ -414,6 +414,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
         this.record.currentSteps = [p.step];
         this.#pending.set(p.step, { step, output: this.log.view[p.step] });
         if (!this.#paused) this.record.status = 'waiting-approval';
+        this.#emit({ type: 'approval.requested', runId: this.id, step: p.step, prompt: step.approval?.prompt, output: this.log.view[p.step] });
         if (this.env.autoApprove) queueMicrotask(() => this.#pending.has(p.step) && this.approve(p.step, { by: 'auto-approve' }));
         return;
       }

@@ -8,13 +8,31 @@ const usageLine = /^troupe: TROUPE_CLI_USAGE: .+; see 'troupe --help'\n$/;
 
 describe('the command line', () => {
   it('parses run with every flag', () => {
-    expect(parseCommandLine(['run', 'wf.yaml', '--input', '{}', '--json', '--auto-approve', '--quiet'])).toEqual({
+    expect(parseCommandLine(['run', 'wf.yaml', '--input', '{}', '--json', '--auto-approve', '--quiet', '--data', 'd'])).toEqual({
       kind: 'run',
       workflow: 'wf.yaml',
       input: '{}',
       json: true,
       autoApprove: true,
       quiet: true,
+      data: 'd',
+    });
+  });
+
+  it('defaults --data to ./.troupe', () => {
+    expect(parseCommandLine(['run', 'wf.yaml'])).toMatchObject({ data: './.troupe' });
+    expect(parseCommandLine(['status'])).toEqual({ kind: 'status', run: null, json: false, data: './.troupe' });
+  });
+
+  it('parses status, verify and resume', () => {
+    expect(parseCommandLine(['status', 'r1', '--json', '--data', 'd'])).toEqual({ kind: 'status', run: 'r1', json: true, data: 'd' });
+    expect(parseCommandLine(['verify', 'r1', '--data', 'd'])).toEqual({ kind: 'verify', run: 'r1', json: false, data: 'd' });
+    expect(parseCommandLine(['resume', 'a.yaml', 'b.json', '--auto-approve', '--json'])).toEqual({
+      kind: 'resume',
+      workflows: ['a.yaml', 'b.json'],
+      json: true,
+      autoApprove: true,
+      data: './.troupe',
     });
   });
 
@@ -26,6 +44,13 @@ describe('the command line', () => {
     [['run', 'a.yaml', 'b.yaml'], /unexpected argument "b.yaml"/],
     [['run', 'a.yaml', '--input'], /flag --input needs a value/],
     [['deploy'], /unknown command "deploy"/],
+    [['check', fixture('hello.yaml'), '--data', 'd'], /unknown flag --data/],
+    [['status', 'a', 'b'], /status: unexpected argument "b"/],
+    [['verify'], /verify: missing argument RUN/],
+    [['verify', 'a', 'b'], /verify: unexpected argument "b"/],
+    [['resume'], /resume: missing argument <workflow.yaml\|json> \(name the workflow files/],
+    [['run', 'a.yaml', '--data'], /flag --data needs a value/],
+    [['approve', 'r', 's'], /unknown command "approve"/],
     [[], /missing command/],
   ])('exits 2 with one usage line for %j', async (argv, detail) => {
     const io = testIO();
@@ -40,10 +65,19 @@ describe('the command line', () => {
     expect(await main(['--help'], io)).toBe(0);
     expect(io.out()).toContain('troupe run <workflow.yaml|json>');
     expect(io.out()).toContain('troupe check <workflow.yaml|json>');
-    expect(io.out()).not.toMatch(/\bserve\b|\bbench\b|\bstatus\b/);
+    expect(io.out()).toContain('troupe status [RUN] [--data DIR] [--json]');
+    expect(io.out()).toContain('troupe verify RUN [--data DIR] [--json]');
+    expect(io.out()).toContain('troupe resume <workflow.yaml|json>... [--data DIR]');
+    expect(io.out()).not.toMatch(/\bserve\b|\bbench\b|\bapprove RUN\b|\bgc\b|\binspect\b/);
   });
 
-  it.each(['run', 'check'])('prints help for %s', async (command) => {
+  it('says in resume --help why it takes workflow files', async () => {
+    const io = testIO();
+    expect(await main(['resume', '--help'], io)).toBe(0);
+    expect(io.out()).toContain('the store does not record module paths yet');
+  });
+
+  it.each(['run', 'resume', 'status', 'verify', 'check'])('prints help for %s', async (command) => {
     const io = testIO();
     expect(await main([command, '--help'], io)).toBe(0);
     expect(io.out()).toMatch(new RegExp(`^Usage: troupe ${command} `));

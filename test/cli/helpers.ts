@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 import type { CliIO } from '../../src/cli/main.js';
 
 /** The repository root (the CLI's working directory in these tests). */
@@ -46,5 +50,25 @@ export function testIO(options: { stdin?: readonly string[]; onStdout?: (chunk: 
     onInterrupt: options.onInterrupt ?? (() => () => undefined),
     out: () => out,
     err: () => err,
+  };
+}
+
+/**
+ * Temporary data directories for `--data`, each a fresh directory under `os.tmpdir()` (never the
+ * repository's `./.troupe`: in-process tests run concurrently with other files, and only one
+ * process at a time may open a directory). Call at the top of a test file; every directory made
+ * is removed after each test.
+ *
+ * @returns a function making a new directory path (the directory itself exists; the store inside does not yet).
+ */
+export function useDataDirs(): () => string {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = mkdtempSync(join(tmpdir(), 'troupe-cli-'));
+    dirs.push(d);
+    return join(d, 'data');
   };
 }

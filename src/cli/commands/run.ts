@@ -1,7 +1,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import { createRuntime, type RunEvent, type RunHandle, type TroupeRuntime } from '../../index.js';
 import type { ErrorValue } from '../../errors/index.js';
-import { readInputFlag, type RunArgs } from '../args.js';
+import { DEFAULT_DATA_DIR, readInputFlag, type RunArgs } from '../args.js';
+import { resolveDataDir, showDir } from '../data.js';
 import { Approver, type ApprovalRequest } from '../approver.js';
 import { columnsFor, formatError, formatHeader, formatOutput, formatRow, formatTotal, palette, type StepRow } from '../format.js';
 import { LineReader, type CliIO } from '../io.js';
@@ -38,6 +39,7 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
   const cwd = io.cwd ?? process.cwd();
   const input = await readInputFlag(args.input, cwd);
   const debug = io.env.TROUPE_DEBUG === '1';
+  const dataDir = resolveDataDir(args.data, cwd);
   const c = palette(io.isTTY && !args.json, io.env);
   const fail = (e: unknown): number => {
     io.stderr.write(formatError(e, debug, cwd));
@@ -46,7 +48,7 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
 
   let rt: TroupeRuntime;
   try {
-    rt = await createRuntime({ autoApprove: args.autoApprove });
+    rt = await createRuntime({ dataDir, autoApprove: args.autoApprove });
   } catch (e) {
     return fail(e);
   }
@@ -79,7 +81,7 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
     } catch (e) {
       return fail(e);
     }
-    if (table) io.stdout.write(formatHeader(name, run.id, cols, c));
+    if (table) io.stdout.write(formatHeader(name, run.id, cols, c, showDir(dataDir, cwd)));
 
     const tracker = new StepTracker({
       rootId: run.id,
@@ -142,7 +144,8 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
       case 'eof':
         io.stderr.write(
           `troupe: run ${ending.request.runId} is still waiting for approval at step ${ending.request.step}; ` +
-            'it was not approved (stdin ended). Re-run with --auto-approve or answer the prompt.\n',
+            'it was not approved (stdin ended). Re-run with --auto-approve or answer the prompt; ' +
+            `the run stays waiting in ${showDir(dataDir, cwd)}: 'troupe resume ${args.workflow}${args.data === DEFAULT_DATA_DIR ? '' : ` --data ${args.data}`} --auto-approve' approves it.\n`,
         );
         return RunExit.waiting;
       default: // interrupted
@@ -158,7 +161,7 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
 }
 
 /** The step's error behind a `TROUPE_RUN_FAILED` (what actually went wrong), else the error itself. */
-function innerError(e: unknown): ErrorValue {
+export function innerError(e: unknown): ErrorValue {
   const data = (e as { data?: { error?: ErrorValue } }).data;
   if (data?.error && typeof data.error.code === 'string') return data.error;
   const code = (e as { code?: unknown }).code;

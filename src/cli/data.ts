@@ -1,0 +1,53 @@
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { TroupeError } from '../errors/index.js';
+import { LmdbStore } from '../store/index.js';
+
+/**
+ * The data directory a `--data` value names, as an absolute path.
+ *
+ * @param flag - the flag's value (`./.troupe` when it was not given).
+ * @param cwd - the CLI's working directory.
+ */
+export function resolveDataDir(flag: string, cwd: string): string {
+  return resolve(cwd, flag);
+}
+
+/**
+ * A directory as messages show it: `./`-relative when it is inside the working directory,
+ * absolute otherwise.
+ */
+export function showDir(dir: string, cwd: string): string {
+  const rel = relative(cwd, dir);
+  if (rel === '') return '.';
+  if (rel.startsWith('..') || isAbsolute(rel)) return dir;
+  return `.${sep}${rel}`;
+}
+
+/**
+ * Open a data directory for reading only (works while another process runs it).
+ *
+ * @param dir - the absolute data directory.
+ * @param shown - the directory as messages name it.
+ * @throws TroupeError `TROUPE_STORE_NOT_FOUND` naming the directory when it does not exist or
+ *   holds no store yet; `TROUPE_STORE_CORRUPT` when it is not a troupe store.
+ */
+export async function openForReading(dir: string, shown: string): Promise<LmdbStore> {
+  if (!existsSync(dir)) {
+    throw new TroupeError('TROUPE_STORE_NOT_FOUND', `no data directory ${shown} (run a workflow first, or name one with --data DIR)`, { data: { dir } });
+  }
+  if (!statSync(dir).isDirectory()) {
+    throw new TroupeError('TROUPE_STORE_CORRUPT', `data directory ${shown} is not a directory`, { data: { file: dir } });
+  }
+  try {
+    return await LmdbStore.openReadOnly({ dir });
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'TROUPE_STORE_NOT_FOUND') {
+      throw new TroupeError('TROUPE_STORE_NOT_FOUND', `data directory ${shown} holds no troupe store yet (run a workflow with --data ${shown} first)`, {
+        cause: e,
+        data: { dir },
+      });
+    }
+    throw e;
+  }
+}
