@@ -42,6 +42,6 @@ export { MemoryStore } from './store/memory-store.js';
 export { verifyChain, genesisHash, type ChainCheck } from './store/chain.js';
 export { LmdbStore, type LmdbStoreOptions, type LmdbReadOnlyOptions } from './store/lmdb-store.js';
 export type { Durability } from './store/lmdb-layout.js';
-export type { ContextEntry, EntryKind, RunQuery, RunRecord, RunSnapshot, RunStatus, Store } from './store/types.js';
+export type { ContextEntry, EntryKind, RunQuery, RunRecord, RunSnapshot, RunStatus, Store, StoredDecision } from './store/types.js';
 export { TroupeError, isTroupeError, ErrorCodes, type ErrorCode, type ErrorValue } from './errors/index.js';
 export { parseDuration, type Duration } from './util/index.js';

@@ -33,6 +33,17 @@ export interface VerifyArgs {
   readonly data: string;
 }
 
+/** Options of `troupe approve`. */
+export interface ApproveArgs {
+  readonly kind: 'approve';
+  readonly run: string;
+  readonly step: string;
+  readonly reject: boolean;
+  readonly comment: string | undefined;
+  readonly by: string | undefined;
+  readonly data: string;
+}
+
 /** Options of `troupe resume`. */
 export interface ResumeArgs {
   readonly kind: 'resume';
@@ -57,10 +68,11 @@ export type CliCommand =
   | CheckArgs
   | StatusArgs
   | VerifyArgs
-  | ResumeArgs;
+  | ResumeArgs
+  | ApproveArgs;
 
 /** The commands that exist (help lists exactly these). */
-export const COMMANDS = ['run', 'resume', 'status', 'verify', 'check'] as const;
+export const COMMANDS = ['run', 'resume', 'status', 'verify', 'approve', 'check'] as const;
 
 /** A command's name. */
 export type CommandName = (typeof COMMANDS)[number];
@@ -78,6 +90,7 @@ Usage:
   troupe resume <workflow.yaml|json>... [--data DIR] [--auto-approve] [--json]
   troupe status [RUN] [--data DIR] [--json]
   troupe verify RUN [--data DIR] [--json]
+  troupe approve RUN STEP [--reject] [--comment TEXT] [--by NAME] [--data DIR]
   troupe check <workflow.yaml|json>
   troupe --help | --version
 
@@ -87,6 +100,7 @@ Commands:
   resume  Resume the runs of a data directory that a stopped or killed process left unfinished
   status  List the runs of a data directory, or show one run and its context log (read-only)
   verify  Recompute a run's hash-chained context log and report the first entry that does not match
+  approve Record a decision for a run that waits for approval in a stopped directory (applied on resume)
   check   Load and verify a workflow (agent modules included) without running it
 
 Options:
@@ -161,6 +175,21 @@ ${DATA_HELP}
   --json              Print the run records (and the run's log entries) as one JSON document
   -h, --help          Show this help
 `,
+  approve: `Usage: troupe approve RUN STEP [options]
+
+Record a human decision for a run that waits for approval at STEP, in a data directory no process
+is running (a running process holds the directory: decide through its API instead). The decision
+is applied when the run resumes (\`troupe resume <workflow> --data DIR\`).
+
+Options:
+${DATA_HELP}
+  --reject            Reject instead of approve (the run takes the step's reject branch, or fails)
+  --comment TEXT      Why, kept in the run's log
+  --by NAME           Who decided, kept in the run's log
+  -h, --help          Show this help
+
+Exit codes: 0 recorded, 1 the run does not exist or does not wait at STEP, or the directory is in use.
+`,
   verify: `Usage: troupe verify RUN [options]
 
 Recompute the run's hash chain from its genesis (workflow definition hash and input) and check
@@ -197,6 +226,14 @@ const RUN_OPTIONS = {
 
 const STATUS_OPTIONS = {
   json: { type: 'boolean' },
+  data: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const APPROVE_OPTIONS = {
+  reject: { type: 'boolean' },
+  comment: { type: 'string' },
+  by: { type: 'string' },
   data: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -261,6 +298,20 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     if (positionals.length === 0) throw usage('verify: missing argument RUN (a run id; `troupe status` lists them)');
     if (positionals.length > 1) throw usage(`verify: unexpected argument "${positionals[1]}" (takes one run id)`);
     return { kind: 'verify', run: positionals[0]!, json: values.json === true, data: dataFlag(values.data) };
+  }
+  if (first === 'approve') {
+    const { values, positionals } = parse(rest, APPROVE_OPTIONS, 2);
+    if (values.help) return { kind: 'help', topic: 'approve' };
+    if (positionals.length < 2) throw usage('approve: missing arguments RUN STEP (a run id and the step that waits; `troupe status` lists them)');
+    return {
+      kind: 'approve',
+      run: positionals[0]!,
+      step: positionals[1]!,
+      reject: values.reject === true,
+      comment: values.comment,
+      by: values.by,
+      data: dataFlag(values.data),
+    };
   }
   if (first === 'resume') {
     const { values, positionals } = parse(rest, RESUME_OPTIONS, Infinity);

@@ -5,6 +5,7 @@ import { resumeCommand } from './commands/resume.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
+import { approveCommand } from './commands/approve.js';
 import { formatError } from './format.js';
 import { processIO, type CliIO } from './io.js';
 
@@ -44,6 +45,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
         return await statusCommand(cmd, io);
       case 'verify':
         return await verifyCommand(cmd, io);
+      case 'approve':
+        return await approveCommand(cmd, io);
     }
   } catch (e) {
     io.stderr.write(formatError(e, io.env.TROUPE_DEBUG === '1', io.cwd ?? process.cwd()));

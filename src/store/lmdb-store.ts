@@ -5,7 +5,7 @@ import { TroupeError } from '../errors/index.js';
 import { decodeEntry, decodeRun, decodeSnapshot, encodeEntry, encodeRun, encodeSnapshot } from './codec.js';
 import { openLayout, storeError, type DbName, type Durability } from './lmdb-layout.js';
 import { acquireDirLock, type DirLock } from './lock-file.js';
-import type { ContextEntry, RunQuery, RunRecord, RunSnapshot, Store } from './types.js';
+import type { ContextEntry, RunQuery, RunRecord, RunSnapshot, Store, StoredDecision } from './types.js';
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
@@ -182,6 +182,23 @@ export class LmdbStore implements Store {
     return stored === undefined ? undefined : decodeSnapshot(stored);
   }
 
+  async putDecision(runId: string, step: string, decision: StoredDecision): Promise<void> {
+    this.#writable();
+    this.#run(runId);
+    try {
+      await this.#durable(this.#dbs.approvals.put([runId, step], { ...decision }));
+    } catch (err) {
+      throw storeError(err, this.dir, `putDecision(${runId}, ${step})`);
+    }
+  }
+
+  async takeDecision(runId: string, step: string): Promise<StoredDecision | undefined> {
+    this.#readable();
+    const d = this.#dbs.approvals.get([runId, step]) as StoredDecision | undefined;
+    if (d !== undefined && !this.readOnly) await this.#durable(this.#dbs.approvals.remove([runId, step]));
+    return d;
+  }
+
   async deleteRun(runId: string): Promise<number> {
     this.#writable();
     const run = this.#current(runId);
@@ -193,6 +210,7 @@ export class LmdbStore implements Store {
           for (const k of keys) this.#dbs.log.remove(k);
           this.#dbs.snapshots.remove(runId);
           this.#dbs.runs.remove(runId);
+          for (const k of this.#dbs.approvals.getKeys({ start: [runId], end: [runId, '\uffff'] })) this.#dbs.approvals.remove(k);
         }),
       );
     } catch (err) {

@@ -1,5 +1,5 @@
 import { TroupeError } from '../errors/index.js';
-import type { ContextEntry, RunQuery, RunRecord, RunSnapshot, Store } from './types.js';
+import type { ContextEntry, RunQuery, RunRecord, RunSnapshot, Store, StoredDecision } from './types.js';
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
@@ -11,6 +11,7 @@ export class MemoryStore implements Store {
   readonly #runs = new Map<string, RunRecord>();
   readonly #logs = new Map<string, ContextEntry[]>();
   readonly #snapshots = new Map<string, RunSnapshot>();
+  readonly #decisions = new Map<string, StoredDecision>();
   #closed = false;
 
   async createRun(record: RunRecord): Promise<void> {
@@ -75,12 +76,26 @@ export class MemoryStore implements Store {
     return this.#snapshots.get(runId);
   }
 
+  async putDecision(runId: string, step: string, decision: StoredDecision): Promise<void> {
+    this.#open();
+    this.#run(runId);
+    this.#decisions.set(`${runId}\u0000${step}`, { ...decision });
+  }
+
+  async takeDecision(runId: string, step: string): Promise<StoredDecision | undefined> {
+    const key = `${runId}\u0000${step}`;
+    const d = this.#decisions.get(key);
+    this.#decisions.delete(key);
+    return d;
+  }
+
   async deleteRun(runId: string): Promise<number> {
     this.#open();
     const removed = this.#logs.get(runId)?.length ?? 0;
     this.#runs.delete(runId);
     this.#logs.delete(runId);
     this.#snapshots.delete(runId);
+    for (const key of this.#decisions.keys()) if (key.startsWith(`${runId}\u0000`)) this.#decisions.delete(key);
     return removed;
   }
 

@@ -45,6 +45,14 @@ export interface RunRecord {
   readonly parentRunId?: string;
 }
 
+/** A human's decision on an approval step, recorded while no runtime was running the run. */
+export interface StoredDecision {
+  readonly approved: boolean;
+  readonly by?: string;
+  readonly comment?: string;
+  readonly at: number;
+}
+
 /** Filter for `Store.listRuns`. */
 export interface RunQuery {
   readonly status?: RunStatus | readonly RunStatus[];
@@ -74,6 +82,10 @@ export interface Store {
   read(runId: string, version?: number): Promise<ContextEntry[]>;
   saveSnapshot(snapshot: RunSnapshot): Promise<void>;
   loadSnapshot(runId: string): Promise<RunSnapshot | undefined>;
+  /** Record a decision for a run that waits at `step` (e.g. `troupe approve` on a stopped directory). */
+  putDecision(runId: string, step: string, decision: StoredDecision): Promise<void>;
+  /** Take (read and remove) the decision recorded for `step`, if any: the resumed run applies it. */
+  takeDecision(runId: string, step: string): Promise<StoredDecision | undefined>;
   /** Remove a run, its context log and its snapshot (retention). Resolves with the entries removed; 0 for an unknown run. */
   deleteRun(runId: string): Promise<number>;
   /** Runs that were not finished when the store was last closed: what recovery resumes. */

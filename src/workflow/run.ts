@@ -415,6 +415,11 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
         this.#pending.set(p.step, { step, output: this.log.view[p.step] });
         if (!this.#paused) this.record.status = 'waiting-approval';
         this.#emit({ type: 'approval.requested', runId: this.id, step: p.step, prompt: step.approval?.prompt, output: this.log.view[p.step] });
+        // A decision recorded while no process ran this run (`troupe approve` on a stopped directory).
+        this.env.store
+          .takeDecision(this.id, p.step)
+          .then((d) => d && this.#pending.has(p.step) && this.#decide(p.step, d.approved, { ...(d.by ? { by: d.by } : {}), ...(d.comment ? { comment: d.comment } : {}) }))
+          .catch(() => undefined);
         if (this.env.autoApprove) queueMicrotask(() => this.#pending.has(p.step) && this.approve(p.step, { by: 'auto-approve' }));
         return;
       }

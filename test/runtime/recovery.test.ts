@@ -124,3 +124,23 @@ describe('recovery', () => {
     expect((await store.getRun('l1'))!.status).toBe('running');
   });
 });
+
+describe('a decision recorded while no process ran the run', () => {
+  it('is applied when the run resumes', async () => {
+    const store = new MemoryStore();
+    const echo = defineAgent({ id: 'echo', execute: (i: unknown) => i });
+    const wf: WorkflowDefinition = { name: 'gate2', steps: { draft: { agent: 'echo', input: '{ "plan": input.plan }', approval: { required: true, reject: 'undo' }, next: 'done' }, done: { agent: 'echo', input: '"applied"' }, undo: { agent: 'echo', input: '"rejected"' } } };
+    const rt1 = await createRuntime({ agents: [echo], workflows: [wf], store });
+    runtimes.push(rt1);
+    const run = await rt1.start('gate2', { plan: 'x' }, { runId: 'o1' });
+    await untilTrue(() => run.pendingApprovals().length === 1);
+    await rt1.stop({ timeoutMs: 5 });
+    await store.putDecision('o1', 'draft', { approved: false, by: 'ops', comment: 'too risky', at: 1 });
+
+    const rt2 = await createRuntime({ agents: [echo], workflows: [wf], store });
+    runtimes.push(rt2);
+    await rt2.recover();
+    expect(await rt2.getRun('o1').result()).toBe('rejected');
+    expect((await store.read('o1')).find((e) => e.kind === 'approval')?.output).toEqual({ approved: false, by: 'ops', comment: 'too risky' });
+  });
+});

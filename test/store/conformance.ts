@@ -201,6 +201,18 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
       });
     });
 
+    describe('offline decisions', () => {
+      it('keeps a decision for a waiting run until it is taken, once', async () => {
+        await store.createRun(makeRun('w', { status: 'waiting-approval', currentSteps: ['gate'] }));
+        expect(await store.takeDecision('w', 'gate')).toBeUndefined();
+        await store.putDecision('w', 'gate', { approved: false, by: 'ops', comment: 'not now', at: 5 });
+        expect(await store.takeDecision('w', 'other')).toBeUndefined();
+        expect(await store.takeDecision('w', 'gate')).toEqual({ approved: false, by: 'ops', comment: 'not now', at: 5 });
+        expect(await store.takeDecision('w', 'gate')).toBeUndefined();
+        expect(await codeOf(store.putDecision('nope', 'gate', { approved: true, at: 1 }))).toBe('TROUPE_RUN_NOT_FOUND');
+      });
+    });
+
     describe('snapshots', () => {
       it('saves and loads the latest snapshot of a run', async () => {
         expect(await store.loadSnapshot('r1')).toBeUndefined();
