@@ -89,6 +89,12 @@ export function defineAgent<I = any, O = any>(def: AgentDefinition<I, O> | Agent
     c.fail('weight', 'expected a finite number >= 0', d.weight);
   }
   c.fallback(d.fallback);
+  let idempotentTtlMs: number | null = null;
+  if (d.idempotent === true) idempotentTtlMs = 3_600_000;
+  else if (d.idempotent !== undefined && d.idempotent !== false) {
+    if (typeof d.idempotent !== 'object' || d.idempotent === null) c.fail('idempotent', 'expected true, false or { ttl }', d.idempotent);
+    else idempotentTtlMs = c.duration('idempotent.ttl', d.idempotent.ttl, 3_600_000, 1);
+  }
 
   const validateInput = c.schema('input', d.input);
   const validateOutput = c.schema('output', d.output);
@@ -104,6 +110,7 @@ export function defineAgent<I = any, O = any>(def: AgentDefinition<I, O> | Agent
     mailbox,
     breaker,
     weight,
+    idempotentTtlMs,
     validateInput,
     validateOutput,
   };

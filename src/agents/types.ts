@@ -90,6 +90,13 @@ export interface AgentDefinition<I = any, O = any> {
   readonly fallback?: { readonly agent?: string; readonly capability?: string };
   /** Initial routing weight for the `weighted` policy. @defaultValue 1 */
   readonly weight?: number;
+  /**
+   * The same input always gives the same output and calling again is pointless: troupe caches its
+   * responses in the store, keyed by agent id and input hash, and a step naming this agent is not
+   * called again for the same input within `ttl` (hits and misses are counted). `true` means a
+   * one-hour TTL. @defaultValue false
+   */
+  readonly idempotent?: boolean | { readonly ttl: Duration };
   /** Per-instance start-up; its result is `ctx.state`. A throw here is a crash handled by the supervisor. */
   setup?(info: { instance: number; signal: AbortSignal }): unknown;
   /** Per-instance shutdown. */
@@ -108,6 +115,8 @@ export interface Agent<I = any, O = any> {
   readonly mailbox: number;
   readonly breaker: { readonly failureThreshold: number; readonly resetTimeoutMs: number; readonly halfOpenMax: number } | null;
   readonly weight: number;
+  /** The response cache's TTL for this agent, or `null` when it is not idempotent. */
+  readonly idempotentTtlMs: number | null;
   /** Returns the issues, or `null` when the value is valid. */
   validateInput(value: unknown): readonly ValidationIssue[] | null;
   validateOutput(value: unknown): readonly ValidationIssue[] | null;

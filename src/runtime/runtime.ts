@@ -3,7 +3,7 @@ import { Dispatcher, policyNames, type Agent, type AgentDefinition } from '../ag
 import { TroupeError } from '../errors/index.js';
 import { parseDuration, type Duration } from '../util/index.js';
 import { LmdbStore, MemoryStore, genesisHash, verifyChain, type ChainCheck, type RunRecord, type Store } from '../store/index.js';
-import { type CompiledWorkflow, loadWorkflowFile, type LoadedWorkflow, RunCore, type RunEnv, type WorkflowDefinition } from '../workflow/index.js';
+import { ResponseCache, type CompiledWorkflow, loadWorkflowFile, type LoadedWorkflow, RunCore, type RunEnv, type WorkflowDefinition } from '../workflow/index.js';
 import { AgentHost } from './agent-host.js';
 import { recoverRuns, type RecoveryOutcome } from './recovery.js';
 import { forkRun } from './fork.js';
@@ -53,6 +53,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Troup
 /** The runtime `createRuntime` returns. Wires the modules; holds none of their logic. */
 export class TroupeRuntime implements Runtime {
   readonly store: Store;
+  /** Responses of idempotent agents, in the store. */
+  readonly cache: ResponseCache;
   /** The actor tree: `runtime` over `agents` and `workflows`. */
   readonly tree: ActorTree;
   readonly agents: AgentHost;
@@ -73,6 +75,7 @@ export class TroupeRuntime implements Runtime {
     this.#now = options.now ?? Date.now;
     this.store = options.store ?? opened ?? new MemoryStore();
     this.#ownsStore = options.store === undefined;
+    this.cache = new ResponseCache(this.store, this.#now);
     this.tree = startActorTree({
       now: this.#now,
       onEvent: (e) => this.agents.handle(e),
@@ -108,6 +111,10 @@ export class TroupeRuntime implements Runtime {
       },
       finished: (run) => this.#onFinished(run),
       child: (parent, step, wf, input) => this.#child(parent, step, wf, input),
+      cacheFor: (agentId) => {
+        const ttlMs = this.agents.agent(agentId)?.idempotentTtlMs ?? null;
+        return ttlMs === null ? null : { cache: this.cache, ttlMs };
+      },
     };
   }
 
@@ -216,6 +223,11 @@ export class TroupeRuntime implements Runtime {
       this.#finished.delete(r.id);
     }
     return { runs: old.length, entries, runIds: old.map((r) => r.id) };
+  }
+
+  /** Hits and misses of the idempotent-response cache since this runtime started. */
+  cacheStats(): { readonly hits: number; readonly misses: number } {
+    return { ...this.cache.stats };
   }
 
   getRun(runId: string): RunHandle {

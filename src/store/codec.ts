@@ -1,6 +1,6 @@
 import { Packr } from 'msgpackr';
 import { canonicalJson } from '../util/index.js';
-import type { ContextEntry, RunRecord, RunSnapshot } from './types.js';
+import type { CachedResponse, ContextEntry, RunRecord, RunSnapshot } from './types.js';
 
 /**
  * The store's one msgpackr codec, shared by every database of an environment (passed to lmdb-js
@@ -76,6 +76,18 @@ export function encodeEntry(entry: ContextEntry): Stored {
 /** A stored context entry, decoded. */
 export function decodeEntry(stored: Stored): ContextEntry {
   return unpack<ContextEntry>(stored, ENTRY_PAYLOADS);
+}
+
+const CACHE_PAYLOADS = ['output'] as const;
+
+/** A cached response as stored. */
+export function encodeCached(response: CachedResponse): Stored {
+  return pack(response, CACHE_PAYLOADS);
+}
+
+/** A stored cached response, decoded. */
+export function decodeCached(stored: Stored): CachedResponse {
+  return unpack<CachedResponse>(stored, CACHE_PAYLOADS);
 }
 
 /** A snapshot as stored. */

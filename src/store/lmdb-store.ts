@@ -2,10 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Database, RootDatabase } from 'lmdb';
 import { TroupeError } from '../errors/index.js';
-import { decodeEntry, decodeRun, decodeSnapshot, encodeEntry, encodeRun, encodeSnapshot } from './codec.js';
+import { decodeCached, decodeEntry, decodeRun, decodeSnapshot, encodeCached, encodeEntry, encodeRun, encodeSnapshot } from './codec.js';
 import { openLayout, storeError, type DbName, type Durability } from './lmdb-layout.js';
 import { acquireDirLock, type DirLock } from './lock-file.js';
-import type { ContextEntry, RunQuery, RunRecord, RunSnapshot, Store, StoredDecision } from './types.js';
+import type { ContextEntry, RunQuery, RunRecord, RunSnapshot, Store, StoredDecision, CachedResponse } from './types.js';
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
@@ -197,6 +197,22 @@ export class LmdbStore implements Store {
     const d = this.#dbs.approvals.get([runId, step]) as StoredDecision | undefined;
     if (d !== undefined && !this.readOnly) await this.#durable(this.#dbs.approvals.remove([runId, step]));
     return d;
+  }
+
+  async cacheGet(key: string): Promise<CachedResponse | undefined> {
+    this.#readable();
+    const stored = this.#dbs.idempotency.get(key) as Record<string, unknown> | undefined;
+    return stored === undefined ? undefined : decodeCached(stored);
+  }
+
+  async cachePut(key: string, response: CachedResponse): Promise<void> {
+    this.#writable();
+    try {
+      // Durable as the mode says, but a lost cache entry only costs a repeated call.
+      await this.#dbs.idempotency.put(key, encodeCached(response));
+    } catch (err) {
+      throw storeError(err, this.dir, `cachePut(${key})`);
+    }
   }
 
   async deleteRun(runId: string): Promise<number> {

@@ -1,5 +1,5 @@
 import { TroupeError } from '../errors/index.js';
-import type { ContextEntry, RunQuery, RunRecord, RunSnapshot, Store, StoredDecision } from './types.js';
+import type { ContextEntry, RunQuery, RunRecord, RunSnapshot, Store, StoredDecision, CachedResponse } from './types.js';
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
@@ -12,6 +12,7 @@ export class MemoryStore implements Store {
   readonly #logs = new Map<string, ContextEntry[]>();
   readonly #snapshots = new Map<string, RunSnapshot>();
   readonly #decisions = new Map<string, StoredDecision>();
+  readonly #cache = new Map<string, CachedResponse>();
   #closed = false;
 
   async createRun(record: RunRecord): Promise<void> {
@@ -87,6 +88,15 @@ export class MemoryStore implements Store {
     const d = this.#decisions.get(key);
     this.#decisions.delete(key);
     return d;
+  }
+
+  async cacheGet(key: string): Promise<CachedResponse | undefined> {
+    return this.#cache.get(key);
+  }
+
+  async cachePut(key: string, response: CachedResponse): Promise<void> {
+    this.#open();
+    this.#cache.set(key, response);
   }
 
   async deleteRun(runId: string): Promise<number> {

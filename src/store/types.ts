@@ -53,6 +53,13 @@ export interface StoredDecision {
   readonly at: number;
 }
 
+/** A cached response of an idempotent agent (see `AgentDefinition.idempotent`). */
+export interface CachedResponse {
+  readonly output: unknown;
+  /** Milliseconds since the epoch after which it is stale. */
+  readonly expiresAt: number;
+}
+
 /** Filter for `Store.listRuns`. */
 export interface RunQuery {
   readonly status?: RunStatus | readonly RunStatus[];
@@ -86,6 +93,9 @@ export interface Store {
   putDecision(runId: string, step: string, decision: StoredDecision): Promise<void>;
   /** Take (read and remove) the decision recorded for `step`, if any: the resumed run applies it. */
   takeDecision(runId: string, step: string): Promise<StoredDecision | undefined>;
+  /** A cached response by key (agent id and input hash), stale ones included: the caller checks `expiresAt`. */
+  cacheGet(key: string): Promise<CachedResponse | undefined>;
+  cachePut(key: string, response: CachedResponse): Promise<void>;
   /** Remove a run, its context log and its snapshot (retention). Resolves with the entries removed; 0 for an unknown run. */
   deleteRun(runId: string): Promise<number>;
   /** Runs that were not finished when the store was last closed: what recovery resumes. */

@@ -67,3 +67,4 @@ export { runsLogic, type RunsEvent } from './runs-actor.js';
 export { ContextLog, applyEntry, viewOf, type ContextView, type EntryDraft } from './context.js';
 export type { RunMachine, RunMachineEvent, MachineCore } from './machine.js';
 export { replayRun, type ReplayState, type ReplayPosition } from './replay.js';
+export { ResponseCache, type CacheStats } from './response-cache.js';

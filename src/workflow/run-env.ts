@@ -4,6 +4,7 @@ import { TroupeError, type ErrorValue, fromErrorValue } from '../errors/index.js
 import type { RunStatus, Store } from '../store/index.js';
 import type { CompiledWorkflow } from './compile.js';
 import type { RunCore } from './run.js';
+import type { ResponseCache } from './response-cache.js';
 import type { RunEvent } from './types.js';
 
 /** What a run needs from the runtime. */
@@ -21,6 +22,8 @@ export interface RunEnv {
   finished(run: RunCore): void;
   /** Create a child run for a `workflow:` step. */
   child(parent: RunCore, step: string, wf: CompiledWorkflow, input: unknown): RunCore;
+  /** The response cache and an agent's TTL in it, or `null` when the agent is not idempotent. */
+  cacheFor(agentId: string): { readonly cache: ResponseCache; readonly ttlMs: number } | null;
 }
 
 export const FINISHED: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);

@@ -10,6 +10,7 @@ import type { MachineCore } from './machine.js';
 import { route, truthy } from './routing.js';
 import { errorOf, runMap, runParallel, type FanOutDone, type FanOutHost } from './fan-out.js';
 import type { ReplayState } from './replay.js';
+import type { ResponseCache } from './response-cache.js';
 import { viewOf } from './context.js';
 import { callOnce, startTask, type CallDone } from './step-runner.js';
 import { FINISHED, runError, safely, type RunEnv } from './run-env.js';
@@ -176,6 +177,10 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     let end = 0;
     while (end < step.length && step[end] !== '.' && step[end] !== '[') end++;
     return `${this.id}:${step}:${this.#visits.get(end === step.length ? step : step.slice(0, end)) ?? 1}`;
+  }
+
+  cacheFor(agentId: string): { readonly cache: ResponseCache; readonly ttlMs: number } | null {
+    return this.env.cacheFor(agentId);
   }
 
   started(step: string, agent: string, attempt: number): void {

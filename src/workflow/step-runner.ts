@@ -2,6 +2,7 @@ import type { CallRequest, CallResult, Dispatcher, CorrectionFeedback, Validatio
 import type { ErrorValue } from '../errors/index.js';
 import type { CompiledCall, CompiledStep } from './compile.js';
 import type { ContextView } from './context.js';
+import type { ResponseCache } from './response-cache.js';
 import { truthy } from './routing.js';
 
 /** The part of a run a step runner needs. */
@@ -12,6 +13,8 @@ export interface StepHost {
   readonly policy: CallRequest['policy'];
   idempotencyKey(step: string): string;
   started(step: string, agent: string, attempt: number): void;
+  /** The response cache and an agent's TTL in it, or `null` when calls to it are not cached. */
+  cacheFor(agentId: string): { readonly cache: ResponseCache; readonly ttlMs: number } | null;
 }
 
 /** What one call produced. `input` is `undefined` when the step took the whole view (no mapping). */
@@ -43,31 +46,44 @@ export function startCall(
 ): void {
   const t0 = performance.now();
   const recorded = input === view ? undefined : input;
-  host.dispatcher.dispatch(
-    {
-      agent: call.agent,
-      capability: call.capability,
-      input,
-      runId: host.runId,
-      stepId: stepKey,
-      idempotencyKey: host.idempotencyKey(stepKey),
-      signal: signal ?? host.signal,
-      timeoutMs: call.timeoutMs,
-      retry: call.retry,
-      feedback,
-      policy: host.policy,
-      onAttempt: (agent, attempt) => host.started(stepKey, agent, attempt),
-    },
-    (r) => {
-      const durationMs = performance.now() - t0;
-      done(
-        r.ok
-          ? { ok: true, output: r.output, agent: r.agent, attempts: r.attempts, input: recorded, durationMs }
-          : { ok: false, error: r.error, agent: r.agent, attempts: r.attempts, input: recorded, durationMs },
-      );
-    },
-    failed,
-  );
+  const send = (finish: (r: CallDone) => void): void =>
+    host.dispatcher.dispatch(
+      {
+        agent: call.agent,
+        capability: call.capability,
+        input,
+        runId: host.runId,
+        stepId: stepKey,
+        idempotencyKey: host.idempotencyKey(stepKey),
+        signal: signal ?? host.signal,
+        timeoutMs: call.timeoutMs,
+        retry: call.retry,
+        feedback,
+        policy: host.policy,
+        onAttempt: (agent, attempt) => host.started(stepKey, agent, attempt),
+      },
+      (r) => {
+        const durationMs = performance.now() - t0;
+        finish(
+          r.ok
+            ? { ok: true, output: r.output, agent: r.agent, attempts: r.attempts, input: recorded, durationMs }
+            : { ok: false, error: r.error, agent: r.agent, attempts: r.attempts, input: recorded, durationMs },
+        );
+      },
+      failed,
+    );
+  // An idempotent agent named by id: a fresh cached response is the output (not on correction rounds).
+  const cached = call.agent !== undefined && feedback === undefined ? host.cacheFor(call.agent) : null;
+  if (cached === null) return send(done);
+  const agentId = call.agent!;
+  const key = cached.cache.key(agentId, input);
+  cached.cache.get(key).then((hit) => {
+    if (hit) return done({ ok: true, output: hit.output, agent: agentId, attempts: 0, input: recorded, durationMs: performance.now() - t0 });
+    send((r) => {
+      if (r.ok && r.agent === agentId) cached.cache.put(key, r.output, cached.ttlMs);
+      done(r);
+    });
+  }, failed);
 }
 
 /** {@link startCall} as a promise. */

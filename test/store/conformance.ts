@@ -213,6 +213,16 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
       });
     });
 
+    describe('the response cache', () => {
+      it('keeps a response by key, exactly as given, until replaced', async () => {
+        expect(await store.cacheGet('a:h1')).toBeUndefined();
+        await store.cachePut('a:h1', { output: { ['__proto__']: 1, n: [1, 'x'] }, expiresAt: 50 });
+        expect(await store.cacheGet('a:h1')).toEqual({ output: JSON.parse('{"__proto__":1,"n":[1,"x"]}'), expiresAt: 50 });
+        await store.cachePut('a:h1', { output: 'newer', expiresAt: 99 });
+        expect(await store.cacheGet('a:h1')).toEqual({ output: 'newer', expiresAt: 99 });
+      });
+    });
+
     describe('snapshots', () => {
       it('saves and loads the latest snapshot of a run', async () => {
         expect(await store.loadSnapshot('r1')).toBeUndefined();
