@@ -44,6 +44,14 @@ export interface ApproveArgs {
   readonly data: string;
 }
 
+/** Options of `troupe gc`. */
+export interface GcArgs {
+  readonly kind: 'gc';
+  readonly olderThan: string;
+  readonly json: boolean;
+  readonly data: string;
+}
+
 /** Options of `troupe resume`. */
 export interface ResumeArgs {
   readonly kind: 'resume';
@@ -69,10 +77,11 @@ export type CliCommand =
   | StatusArgs
   | VerifyArgs
   | ResumeArgs
-  | ApproveArgs;
+  | ApproveArgs
+  | GcArgs;
 
 /** The commands that exist (help lists exactly these). */
-export const COMMANDS = ['run', 'resume', 'status', 'verify', 'approve', 'check'] as const;
+export const COMMANDS = ['run', 'resume', 'status', 'verify', 'approve', 'gc', 'check'] as const;
 
 /** A command's name. */
 export type CommandName = (typeof COMMANDS)[number];
@@ -91,6 +100,7 @@ Usage:
   troupe status [RUN] [--data DIR] [--json]
   troupe verify RUN [--data DIR] [--json]
   troupe approve RUN STEP [--reject] [--comment TEXT] [--by NAME] [--data DIR]
+  troupe gc --older-than AGE [--data DIR] [--json]
   troupe check <workflow.yaml|json>
   troupe --help | --version
 
@@ -101,6 +111,7 @@ Commands:
   status  List the runs of a data directory, or show one run and its context log (read-only)
   verify  Recompute a run's hash-chained context log and report the first entry that does not match
   approve Record a decision for a run that waits for approval in a stopped directory (applied on resume)
+  gc      Remove finished runs older than an age, with their logs, and report what it freed
   check   Load and verify a workflow (agent modules included) without running it
 
 Options:
@@ -175,6 +186,20 @@ ${DATA_HELP}
   --json              Print the run records (and the run's log entries) as one JSON document
   -h, --help          Show this help
 `,
+  gc: `Usage: troupe gc --older-than AGE [options]
+
+Retention: remove finished runs (completed, failed, cancelled) last updated more than AGE ago
+(e.g. 7d, 12h, 30m), with their context logs, snapshots and recorded decisions, and report what it
+freed. Runs in progress are never touched. Needs the directory to itself (a running process holds it).
+
+Options:
+${DATA_HELP}
+  --older-than AGE    The age: a number with ms, s, m, h or d
+  --json              Print { dataDir, runs, entries, runIds } as one JSON document
+  -h, --help          Show this help
+
+Exit codes: 0 done (also when nothing was old enough), 1 the directory is missing or in use, 2 a bad AGE.
+`,
   approve: `Usage: troupe approve RUN STEP [options]
 
 Record a human decision for a run that waits for approval at STEP, in a data directory no process
@@ -234,6 +259,13 @@ const APPROVE_OPTIONS = {
   reject: { type: 'boolean' },
   comment: { type: 'string' },
   by: { type: 'string' },
+  data: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const GC_OPTIONS = {
+  'older-than': { type: 'string' },
+  json: { type: 'boolean' },
   data: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -298,6 +330,12 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     if (positionals.length === 0) throw usage('verify: missing argument RUN (a run id; `troupe status` lists them)');
     if (positionals.length > 1) throw usage(`verify: unexpected argument "${positionals[1]}" (takes one run id)`);
     return { kind: 'verify', run: positionals[0]!, json: values.json === true, data: dataFlag(values.data) };
+  }
+  if (first === 'gc') {
+    const { values } = parse(rest, GC_OPTIONS, 0);
+    if (values.help) return { kind: 'help', topic: 'gc' };
+    if (values['older-than'] === undefined) throw usage('gc: missing flag --older-than AGE (e.g. 7d, 12h, 30m)');
+    return { kind: 'gc', olderThan: values['older-than'], json: values.json === true, data: dataFlag(values.data) };
   }
   if (first === 'approve') {
     const { values, positionals } = parse(rest, APPROVE_OPTIONS, 2);

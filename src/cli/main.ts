@@ -6,6 +6,7 @@ import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
 import { approveCommand } from './commands/approve.js';
+import { gcCommand } from './commands/gc.js';
 import { formatError } from './format.js';
 import { processIO, type CliIO } from './io.js';
 
@@ -47,6 +48,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
         return await verifyCommand(cmd, io);
       case 'approve':
         return await approveCommand(cmd, io);
+      case 'gc':
+        return await gcCommand(cmd, io);
     }
   } catch (e) {
     io.stderr.write(formatError(e, io.env.TROUPE_DEBUG === '1', io.cwd ?? process.cwd()));

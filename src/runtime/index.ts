@@ -9,3 +9,4 @@ export { loadAgentModule } from './modules.js';
 export { recoverRuns, type RecoveryOutcome, type RecoveryHost } from './recovery.js';
 export { forkRun, type ForkOptions } from './fork.js';
 export * from './supervision/index.js';
+export { collectGarbage, type GcReport } from './gc.js';

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Dispatcher, policyNames, type Agent, type AgentDefinition } from '../agents/index.js';
 import { TroupeError } from '../errors/index.js';
-import { parseDuration, type Duration } from '../util/index.js';
+import type { Duration } from '../util/index.js';
 import { LmdbStore, MemoryStore, genesisHash, verifyChain, type ChainCheck, type RunRecord, type Store } from '../store/index.js';
 import { ResponseCache, type CompiledWorkflow, loadWorkflowFile, type LoadedWorkflow, RunCore, type RunEnv, type WorkflowDefinition } from '../workflow/index.js';
 import { AgentHost } from './agent-host.js';
 import { recoverRuns, type RecoveryOutcome } from './recovery.js';
 import { forkRun } from './fork.js';
+import { collectGarbage, type GcReport } from './gc.js';
 import { startActorTree, type ActorTree } from './tree.js';
 import { WorkflowCatalog, type DefinitionSources } from './catalog.js';
 import { loadAgentModule } from './modules.js';
@@ -214,15 +215,10 @@ export class TroupeRuntime implements Runtime {
    * @returns what was freed: runs and log entries removed
    * @throws `TROUPE_DURATION_INVALID`
    */
-  async gc(options: { olderThan: Duration }): Promise<{ runs: number; entries: number; runIds: string[] }> {
-    const cutoff = this.#now() - parseDuration(options.olderThan, 'gc olderThan');
-    const old = (await this.store.listRuns({ status: ['completed', 'failed', 'cancelled'] })).filter((r) => r.updatedAt < cutoff && !this.#runs.has(r.id));
-    let entries = 0;
-    for (const r of old) {
-      entries += await this.store.deleteRun(r.id);
-      this.#finished.delete(r.id);
-    }
-    return { runs: old.length, entries, runIds: old.map((r) => r.id) };
+  async gc(options: { olderThan: Duration }): Promise<GcReport> {
+    const report = await collectGarbage(this.store, { olderThan: options.olderThan, now: this.#now(), keep: (id) => this.#runs.has(id) });
+    for (const id of report.runIds) this.#finished.delete(id);
+    return report;
   }
 
   /** Hits and misses of the idempotent-response cache since this runtime started. */
