@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { TroupeError } from '../errors/index.js';
+import type { Durability } from '../store/index.js';
 
 /** Options of `troupe run`. */
 export interface RunArgs {
@@ -14,6 +15,7 @@ export interface RunArgs {
   readonly quiet: boolean;
   /** The raw `--data` value (resolved against the working directory); `./.troupe` when absent. */
   readonly data: string;
+  readonly durability: Durability;
 }
 
 /** Options of `troupe status`. */
@@ -60,6 +62,7 @@ export interface ResumeArgs {
   readonly json: boolean;
   readonly autoApprove: boolean;
   readonly data: string;
+  readonly durability: Durability;
 }
 
 /** Options of `troupe check`. */
@@ -138,6 +141,7 @@ directory: 'troupe status' shows it, 'troupe verify' checks it, and if this proc
 Options:
   --input JSON|@file  The run's input: inline JSON, or @path to a JSON file (default {})
 ${DATA_HELP}
+  --durability MODE   When a step counts as done: flush (default: on disk), commit, or memory
   --json              Print only the final result as one JSON document
   --auto-approve      Approve every approval step as soon as it is reached
   --quiet             Print only the final output (no step table)
@@ -162,6 +166,7 @@ is reported as not resumed and left as it is.
 
 Options:
 ${DATA_HELP}
+  --durability MODE   When a step counts as done: flush (default: on disk), commit, or memory
   --auto-approve      Approve every approval step, including those a run was waiting at
   --json              Print only one JSON document with every run's outcome
   -h, --help          Show this help
@@ -241,6 +246,7 @@ Options:
 };
 
 const RUN_OPTIONS = {
+  durability: { type: 'string' },
   input: { type: 'string' },
   json: { type: 'boolean' },
   'auto-approve': { type: 'boolean' },
@@ -271,6 +277,7 @@ const GC_OPTIONS = {
 } as const satisfies ParseArgsConfig['options'];
 
 const RESUME_OPTIONS = {
+  durability: { type: 'string' },
   json: { type: 'boolean' },
   'auto-approve': { type: 'boolean' },
   data: { type: 'string' },
@@ -316,6 +323,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
       autoApprove: values['auto-approve'] === true,
       quiet: values.quiet === true,
       data: dataFlag(values.data),
+      durability: durabilityFlag(values.durability),
     };
   }
   if (first === 'status') {
@@ -357,7 +365,14 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     if (positionals.length === 0) {
       throw usage('resume: missing argument <workflow.yaml|json> (name the workflow files of the runs to resume; `troupe status` lists them)');
     }
-    return { kind: 'resume', workflows: positionals, json: values.json === true, autoApprove: values['auto-approve'] === true, data: dataFlag(values.data) };
+    return {
+      kind: 'resume',
+      workflows: positionals,
+      json: values.json === true,
+      autoApprove: values['auto-approve'] === true,
+      data: dataFlag(values.data),
+      durability: durabilityFlag(values.durability),
+    };
   }
   if (first === 'check') {
     const { values, positionals } = parse(rest, CHECK_OPTIONS, 1);
@@ -390,6 +405,13 @@ function onePositional(command: string, positionals: readonly string[]): string 
   if (positionals.length === 0) throw usage(`${command}: missing argument <workflow.yaml|json>`);
   if (positionals.length > 1) throw usage(`${command}: unexpected argument "${positionals[1]}" (takes one workflow file)`);
   return positionals[0]!;
+}
+
+/** `--durability`: when a step counts as done (flush, the default; commit; memory). */
+function durabilityFlag(value: string | undefined): Durability {
+  if (value === undefined) return 'flush';
+  if (value === 'flush' || value === 'commit' || value === 'memory') return value;
+  throw usage(`flag --durability must be flush, commit or memory, got ${JSON.stringify(value)}`);
 }
 
 /** Turn `parseArgs`' long messages into one short clause naming the flag. */

@@ -16,11 +16,13 @@ describe('the command line', () => {
       autoApprove: true,
       quiet: true,
       data: 'd',
+      durability: 'flush',
     });
   });
 
   it('defaults --data to ./.troupe', () => {
-    expect(parseCommandLine(['run', 'wf.yaml'])).toMatchObject({ data: './.troupe' });
+    expect(parseCommandLine(['run', 'wf.yaml'])).toMatchObject({ data: './.troupe', durability: 'flush' });
+    expect(parseCommandLine(['resume', 'wf.yaml', '--durability', 'commit'])).toMatchObject({ durability: 'commit' });
     expect(parseCommandLine(['status'])).toEqual({ kind: 'status', run: null, json: false, data: './.troupe' });
   });
 
@@ -33,6 +35,7 @@ describe('the command line', () => {
       json: true,
       autoApprove: true,
       data: './.troupe',
+      durability: 'flush',
     });
   });
 
@@ -51,6 +54,7 @@ describe('the command line', () => {
     [['resume'], /resume: missing argument <workflow.yaml\|json> \(name the workflow files/],
     [['run', 'a.yaml', '--data'], /flag --data needs a value/],
     [['approve', 'r'], /approve: missing arguments RUN STEP/],
+    [['run', 'a.yaml', '--durability', 'fast'], /flag --durability must be flush, commit or memory, got "fast"/],
     [[], /missing command/],
   ])('exits 2 with one usage line for %j', async (argv, detail) => {
     const io = testIO();

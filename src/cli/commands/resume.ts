@@ -78,7 +78,7 @@ export async function resumeCommand(args: ResumeArgs, io: CliIO): Promise<number
 
   let rt: TroupeRuntime;
   try {
-    rt = await createRuntime({ dataDir: dir, autoApprove: args.autoApprove });
+    rt = await createRuntime({ dataDir: dir, durability: args.durability, autoApprove: args.autoApprove });
   } catch (e) {
     return fail(e);
   }

@@ -48,7 +48,7 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
 
   let rt: TroupeRuntime;
   try {
-    rt = await createRuntime({ dataDir, autoApprove: args.autoApprove });
+    rt = await createRuntime({ dataDir, durability: args.durability, autoApprove: args.autoApprove });
   } catch (e) {
     return fail(e);
   }
