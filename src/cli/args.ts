@@ -46,6 +46,14 @@ export interface ApproveArgs {
   readonly data: string;
 }
 
+/** Options of `troupe pause|unpause|cancel`. */
+export interface ControlArgs {
+  readonly kind: 'control';
+  readonly action: 'pause' | 'unpause' | 'cancel';
+  readonly run: string;
+  readonly data: string;
+}
+
 /** Options of `troupe gc`. */
 export interface GcArgs {
   readonly kind: 'gc';
@@ -81,10 +89,11 @@ export type CliCommand =
   | VerifyArgs
   | ResumeArgs
   | ApproveArgs
-  | GcArgs;
+  | GcArgs
+  | ControlArgs;
 
 /** The commands that exist (help lists exactly these). */
-export const COMMANDS = ['run', 'resume', 'status', 'verify', 'approve', 'gc', 'check'] as const;
+export const COMMANDS = ['run', 'resume', 'status', 'verify', 'approve', 'pause', 'unpause', 'cancel', 'gc', 'check'] as const;
 
 /** A command's name. */
 export type CommandName = (typeof COMMANDS)[number];
@@ -103,6 +112,7 @@ Usage:
   troupe status [RUN] [--data DIR] [--json]
   troupe verify RUN [--data DIR] [--json]
   troupe approve RUN STEP [--reject] [--comment TEXT] [--by NAME] [--data DIR]
+  troupe pause|unpause|cancel RUN [--data DIR]
   troupe gc --older-than AGE [--data DIR] [--json]
   troupe check <workflow.yaml|json>
   troupe --help | --version
@@ -114,6 +124,8 @@ Commands:
   status  List the runs of a data directory, or show one run and its context log (read-only)
   verify  Recompute a run's hash-chained context log and report the first entry that does not match
   approve Record a decision for a run that waits for approval in a stopped directory (applied on resume)
+  pause   Hold a run in a stopped directory: \`troupe resume\` keeps it paused (unpause lets it go on)
+  cancel  Cancel a run in a stopped directory: it is never resumed
   gc      Remove finished runs older than an age, with their logs, and report what it freed
   check   Load and verify a workflow (agent modules included) without running it
 
@@ -128,6 +140,21 @@ Set TROUPE_DEBUG=1 to print stack traces.
 `;
 
 const DATA_HELP = `  --data DIR          The data directory (default ./.troupe, relative to the working directory)`;
+
+/** Help of pause, unpause and cancel: they change a run's state in a stopped data directory. */
+function controlHelp(name: string, what: string): string {
+  return `Usage: troupe ${name} RUN [options]
+
+${what}
+Works on a data directory no process is running (a running process holds it).
+
+Options:
+${DATA_HELP}
+  -h, --help          Show this help
+
+Exit codes: 0 done, 1 the run does not exist or its state does not allow it, or the directory is in use.
+`;
+}
 
 /** Help of each command. */
 export const COMMAND_HELP: Readonly<Record<CommandName, string>> = {
@@ -191,6 +218,9 @@ ${DATA_HELP}
   --json              Print the run records (and the run's log entries) as one JSON document
   -h, --help          Show this help
 `,
+  pause: controlHelp('pause', 'Pause the run: when `troupe resume` picks the directory up, the run stays paused (its\nstep in flight, if any, waits too) until `troupe unpause RUN`.'),
+  unpause: controlHelp('unpause', 'Let a paused run carry on: the next `troupe resume` continues it.'),
+  cancel: controlHelp('cancel', 'Cancel the run and its sub-runs: they are never resumed.'),
   gc: `Usage: troupe gc --older-than AGE [options]
 
 Retention: remove finished runs (completed, failed, cancelled) last updated more than AGE ago
@@ -269,6 +299,11 @@ const APPROVE_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
+const CONTROL_OPTIONS = {
+  data: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
 const GC_OPTIONS = {
   'older-than': { type: 'string' },
   json: { type: 'boolean' },
@@ -338,6 +373,12 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     if (positionals.length === 0) throw usage('verify: missing argument RUN (a run id; `troupe status` lists them)');
     if (positionals.length > 1) throw usage(`verify: unexpected argument "${positionals[1]}" (takes one run id)`);
     return { kind: 'verify', run: positionals[0]!, json: values.json === true, data: dataFlag(values.data) };
+  }
+  if (first === 'pause' || first === 'unpause' || first === 'cancel') {
+    const { values, positionals } = parse(rest, CONTROL_OPTIONS, 1);
+    if (values.help) return { kind: 'help', topic: first };
+    if (positionals.length === 0) throw usage(`${first}: missing argument RUN (a run id; \`troupe status\` lists them)`);
+    return { kind: 'control', action: first, run: positionals[0]!, data: dataFlag(values.data) };
   }
   if (first === 'gc') {
     const { values } = parse(rest, GC_OPTIONS, 0);

@@ -7,6 +7,7 @@ import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
 import { approveCommand } from './commands/approve.js';
 import { gcCommand } from './commands/gc.js';
+import { controlCommand } from './commands/control.js';
 import { formatError } from './format.js';
 import { processIO, type CliIO } from './io.js';
 
@@ -50,6 +51,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
         return await approveCommand(cmd, io);
       case 'gc':
         return await gcCommand(cmd, io);
+      case 'control':
+        return await controlCommand(cmd, io);
     }
   } catch (e) {
     io.stderr.write(formatError(e, io.env.TROUPE_DEBUG === '1', io.cwd ?? process.cwd()));

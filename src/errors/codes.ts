@@ -37,6 +37,8 @@ export const ErrorCodes = {
   RUN_NOT_FOUND: 'TROUPE_RUN_NOT_FOUND',
   /** A run failed; `cause` holds the step's error. */
   RUN_FAILED: 'TROUPE_RUN_FAILED',
+  /** A run is in a state that does not allow what was asked (e.g. cancelling a finished run). */
+  RUN_STATE_INVALID: 'TROUPE_RUN_STATE_INVALID',
   /** A run was cancelled. */
   RUN_CANCELLED: 'TROUPE_RUN_CANCELLED',
   /** A step in a cycle was entered more often than its `maxVisits` allows. */

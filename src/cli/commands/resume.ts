@@ -60,7 +60,7 @@ const QUIET_CHECK_MS = 25;
  * directory, waiting.
  *
  * @returns 0 every resumed run completed (or none to resume), 1 one failed or could not be
- *   resumed, 3 one is left waiting for approval, 130 interrupted (the runs stay resumable).
+ *   resumed, 3 one is left waiting for approval or paused, 130 interrupted (the runs stay resumable).
  */
 export async function resumeCommand(args: ResumeArgs, io: CliIO): Promise<number> {
   const cwd = io.cwd ?? process.cwd();
@@ -257,7 +257,9 @@ export async function resumeCommand(args: ResumeArgs, io: CliIO): Promise<number
           `To approve it, run 'troupe resume' again with --auto-approve.\n`,
       );
     }
-    return waiting.length > 0 ? ResumeExit.waiting : ResumeExit.ok;
+    const paused = reports.filter((r) => r.status === 'paused');
+    for (const r of paused) io.stderr.write(`troupe: run ${r.runId} is paused; it stays paused in ${shown} ('troupe unpause ${r.runId}', then 'troupe resume', lets it go on).\n`);
+    return waiting.length > 0 || paused.length > 0 ? ResumeExit.waiting : ResumeExit.ok;
   } finally {
     offInterrupt();
     // Runs still running (interrupted) are stopped, not cancelled: they stay resumable.

@@ -1,0 +1,48 @@
+import { TroupeError } from '../../errors/index.js';
+import { LmdbStore, type RunRecord, type RunStatus } from '../../store/index.js';
+import type { ControlArgs } from '../args.js';
+import { openForReading, resolveDataDir, showDir } from '../data.js';
+import type { CliIO } from '../io.js';
+
+const FINISHED: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
+
+/**
+ * `troupe pause|unpause|cancel RUN`: change a run's state in a data directory no process is
+ * running. A paused run stays paused when `troupe resume` picks the directory up; an unpaused one
+ * carries on there; a cancelled one is never resumed (its sub-runs are cancelled with it).
+ *
+ * @throws TroupeError `TROUPE_STORE_NOT_FOUND`, `TROUPE_STORE_LOCKED`, `TROUPE_RUN_NOT_FOUND`,
+ *   `TROUPE_RUN_STATE_INVALID` (e.g. cancelling a finished run)
+ */
+export async function controlCommand(args: ControlArgs, io: CliIO): Promise<number> {
+  const cwd = io.cwd ?? process.cwd();
+  const dir = resolveDataDir(args.data, cwd);
+  const shown = showDir(dir, cwd);
+  await (await openForReading(dir, shown)).close(); // names a missing or foreign directory clearly
+  const store = await LmdbStore.open({ dir, durability: 'flush' });
+  try {
+    const record = await store.getRun(args.run);
+    if (!record) throw new TroupeError('TROUPE_RUN_NOT_FOUND', `no run with id ${args.run} in ${shown}`, { data: { runId: args.run, dir } });
+    const refuse = (why: string): never => {
+      throw new TroupeError('TROUPE_RUN_STATE_INVALID', `cannot ${args.action} run ${record.id}: it is ${record.status}${why}`, {
+        data: { runId: record.id, status: record.status, action: args.action },
+      });
+    };
+    if (FINISHED.has(record.status)) refuse('');
+    if (args.action === 'pause' && record.status === 'paused') refuse(' already');
+    if (args.action === 'unpause' && record.status !== 'paused') refuse(', not paused');
+    const status: RunStatus = args.action === 'pause' ? 'paused' : args.action === 'cancel' ? 'cancelled' : 'running';
+    const patch: Partial<RunRecord> =
+      status === 'cancelled'
+        ? { status, currentSteps: [], updatedAt: Date.now(), error: { code: 'TROUPE_RUN_CANCELLED', message: `run ${record.id} cancelled from the command line` } }
+        : { status, updatedAt: Date.now() };
+    await store.updateRun(record.id, patch);
+    if (status === 'cancelled') {
+      for (const sub of await store.listRuns()) if (sub.parentRunId === record.id && !FINISHED.has(sub.status)) await store.updateRun(sub.id, patch);
+    }
+    io.stdout.write(`${args.action === 'unpause' ? 'unpaused' : status}: run ${record.id} (${record.workflow}) in ${shown}\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
