@@ -1,4 +1,4 @@
-export type { ContextEntry, EntryKind, RunQuery, RunRecord, RunSnapshot, RunStatus, Store, StoredDecision, CachedResponse } from './types.js';
+export type { ContextEntry, EntryKind, RunQuery, RunRecord, RunSnapshot, RunStatus, Store, StoredDecision, CachedResponse, AppendOptions } from './types.js';
 export { MemoryStore } from './memory-store.js';
 export { genesisHash, entryHash, sealEntry, verifyChain, type ChainCheck, type UnhashedEntry } from './chain.js';
 export { LmdbStore, type LmdbStoreOptions, type LmdbReadOnlyOptions } from './lmdb-store.js';

@@ -67,6 +67,8 @@ export function openLayout(dir: string, options: LayoutOptions): LmdbLayout {
   try {
     env = open({
       path: dir,
+      // lmdb-js takes a path with an extension (`/tmp/tmp.x1`, `runs.v2`) for a single file unless told.
+      noSubdir: false,
       encoder,
       readOnly: options.readOnly,
       noSync: options.durability === 'memory',

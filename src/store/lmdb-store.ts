@@ -5,7 +5,7 @@ import { TroupeError } from '../errors/index.js';
 import { decodeCached, decodeEntry, decodeRun, decodeSnapshot, encodeCached, encodeEntry, encodeRun, encodeSnapshot } from './codec.js';
 import { openLayout, storeError, type DbName, type Durability } from './lmdb-layout.js';
 import { acquireDirLock, type DirLock } from './lock-file.js';
-import type { ContextEntry, RunQuery, RunRecord, RunSnapshot, Store, StoredDecision, CachedResponse } from './types.js';
+import type { ContextEntry, RunQuery, RunRecord, RunSnapshot, Store, StoredDecision, CachedResponse, AppendOptions } from './types.js';
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
@@ -112,7 +112,7 @@ export class LmdbStore implements Store {
     await this.#commit(record.id, next, 'createRun', () => this.#dbs.runs.put(record.id, encodeRun(next)));
   }
 
-  async append(runId: string, entry: ContextEntry, patch?: Partial<RunRecord>): Promise<void> {
+  async append(runId: string, entry: ContextEntry, patch?: Partial<RunRecord>, options?: AppendOptions): Promise<void> {
     this.#writable();
     const run = this.#run(runId);
     if (entry.seq !== run.headSeq + 1) {
@@ -121,10 +121,16 @@ export class LmdbStore implements Store {
       });
     }
     const next: RunRecord = { ...run, headSeq: entry.seq, headHash: entry.hash, updatedAt: entry.at, ...patch };
-    await this.#commit(runId, next, 'append', () => {
-      this.#dbs.log.put([runId, entry.seq], encodeEntry(entry));
-      this.#dbs.runs.put(runId, encodeRun(next));
-    });
+    await this.#commit(
+      runId,
+      next,
+      'append',
+      () => {
+        this.#dbs.log.put([runId, entry.seq], encodeEntry(entry));
+        this.#dbs.runs.put(runId, encodeRun(next));
+      },
+      options?.durability === 'commit',
+    );
   }
 
   async updateRun(runId: string, patch: Partial<RunRecord>): Promise<void> {
@@ -251,10 +257,11 @@ export class LmdbStore implements Store {
   }
 
   /** Write `ops` in one transaction (shared with the event turn's other writes), then wait as the durability mode says. */
-  async #commit(runId: string, next: RunRecord, what: string, ops: () => void): Promise<void> {
+  async #commit(runId: string, next: RunRecord, what: string, ops: () => void, commitOnly = false): Promise<void> {
     this.#pending.set(runId, next);
     try {
-      await this.#durable(this.#env.batch(ops));
+      const write = this.#env.batch(ops);
+      await (commitOnly ? write : this.#durable(write));
     } catch (err) {
       throw storeError(err, this.dir, `${what}(${runId})`);
     } finally {

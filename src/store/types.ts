@@ -60,6 +60,12 @@ export interface CachedResponse {
   readonly expiresAt: number;
 }
 
+/** Per-append options. */
+export interface AppendOptions {
+  /** `commit`: resolve at commit even when the store flushes by default. */
+  readonly durability?: 'flush' | 'commit';
+}
+
 /** Filter for `Store.listRuns`. */
 export interface RunQuery {
   readonly status?: RunStatus | readonly RunStatus[];
@@ -80,8 +86,11 @@ export interface RunSnapshot {
  */
 export interface Store {
   createRun(record: RunRecord): Promise<void>;
-  /** Append an entry and move the run's head; resolves when the entry is as durable as the store promises. */
-  append(runId: string, entry: ContextEntry, patch?: Partial<RunRecord>): Promise<void>;
+  /**
+   * Append an entry and move the run's head; resolves when the entry is as durable as the store
+   * promises, or as `options.durability` asks (a workflow's override: `commit` skips the flush wait).
+   */
+  append(runId: string, entry: ContextEntry, patch?: Partial<RunRecord>, options?: AppendOptions): Promise<void>;
   updateRun(runId: string, patch: Partial<RunRecord>): Promise<void>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   listRuns(query?: RunQuery): Promise<RunRecord[]>;

@@ -1,4 +1,4 @@
-import { sealEntry, type ContextEntry, type EntryKind, type RunRecord, type Store } from '../store/index.js';
+import { sealEntry, type AppendOptions, type ContextEntry, type EntryKind, type RunRecord, type Store } from '../store/index.js';
 import { deepFreeze } from '../util/index.js';
 
 /** The read-only view of a run's context that expressions and agents see. */
@@ -63,6 +63,8 @@ export interface EntryDraft {
  * before the first await), so concurrent branches never interleave wrongly.
  */
 export class ContextLog {
+  /** A workflow's durability override, passed to every append. */
+  appendOptions: AppendOptions | undefined = undefined;
   #view: ContextView;
   #seq: number;
   #head: string;
@@ -129,7 +131,7 @@ export class ContextLog {
     this.record.headHash = entry.hash;
     this.record.updatedAt = entry.at;
     // The record's current steps travel with every append, so a reader sees where the run is.
-    return this.store.append(this.record.id, entry, patch ? { currentSteps: this.record.currentSteps, ...patch } : { currentSteps: this.record.currentSteps });
+    return this.store.append(this.record.id, entry, patch ? { currentSteps: this.record.currentSteps, ...patch } : { currentSteps: this.record.currentSteps }, this.appendOptions);
   }
 
   /** The entry appended last by this log (not by a replay). */

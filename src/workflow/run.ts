@@ -61,6 +61,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     this.dispatcher = env.dispatcher;
     this.policy = policy ?? wf.policy ?? env.policy; // the run's own choice, then the workflow's, then the runtime's
     this.log = new ContextLog(record, env.store, env.now, record.input);
+    if (wf.definition.durability) this.log.appendOptions = { durability: wf.definition.durability };
     if (ready) {
       // A sub-run: its input and record are written before any step runs.
       this.#gate = ready.then(

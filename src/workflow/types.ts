@@ -121,6 +121,12 @@ export interface WorkflowDefinition {
   /** First step. @defaultValue the first key of `steps` */
   readonly start?: string;
   readonly steps: { readonly [id: string]: StepDefinition };
+  /**
+   * Overrides the runtime's durability for this workflow's steps (LMDB store): `flush` (on disk
+   * before the next step starts) or `commit` (committed: survives a process crash, not a power
+   * loss). `memory` is a property of the whole store, so it cannot be chosen per workflow.
+   */
+  readonly durability?: 'flush' | 'commit';
   /** Routing policy for this workflow's steps. @defaultValue 'round-robin' */
   readonly policy?: PolicyName;
   readonly defaults?: { readonly timeout?: Duration; readonly retry?: RetryPolicy };

@@ -52,6 +52,13 @@ describe('a runtime with a data directory', () => {
     await ro.close();
   });
 
+  it('works in a directory whose name has a dot (regression: lmdb-js took it for a file)', async () => {
+    const dir = join(tempDir(), 'runs.v2');
+    const rt = await createRuntime({ agents: [inc, defineAgent({ id: 'gate', execute: (i: unknown) => i })], workflows: [wf], dataDir: dir });
+    runtimes.push(rt);
+    expect(await (await rt.start('two', { n: 1 })).result()).toEqual({ n: 2 });
+  });
+
   it('reports a tampered head through verify', async () => {
     const dir = tempDir();
     const rt = await createRuntime({ agents: [inc, defineAgent({ id: 'gate', execute: (i: unknown) => i })], workflows: [wf], dataDir: dir, durability: 'commit' });
@@ -60,5 +67,18 @@ describe('a runtime with a data directory', () => {
     await run.result();
     await rt.store.updateRun('t1', { headHash: '0'.repeat(64) });
     expect(await rt.verify('t1')).toMatchObject({ ok: false, seq: 2 });
+  });
+});
+
+describe('a workflow durability override', () => {
+  it('commits its steps without waiting for the flush when it says durability: commit (the log is the same)', async () => {
+    const dir = tempDir();
+    const gate = defineAgent({ id: 'gate', execute: (i: unknown) => i });
+    const rt = await createRuntime({ agents: [inc, gate], workflows: [{ ...wf, name: 'fast', durability: 'commit' }, wf], dataDir: dir });
+    runtimes.push(rt);
+    const fast = await rt.start('fast', { n: 1 });
+    const safe = await rt.start('two', { n: 1 });
+    expect(await fast.result()).toEqual(await safe.result());
+    expect(await rt.verify(fast.id)).toMatchObject({ ok: true, entries: 2 });
   });
 });
