@@ -108,7 +108,7 @@ export const MAIN_HELP = `troupe — an actor-model runtime for AI agents
 
 Usage:
   troupe run <workflow.yaml|json> [--input JSON|@file] [--data DIR] [--json] [--auto-approve] [--quiet]
-  troupe resume <workflow.yaml|json>... [--data DIR] [--auto-approve] [--json]
+  troupe resume [<workflow.yaml|json>...] [--data DIR] [--auto-approve] [--json]
   troupe status [RUN] [--data DIR] [--json]
   troupe verify RUN [--data DIR] [--json]
   troupe approve RUN STEP [--reject] [--comment TEXT] [--by NAME] [--data DIR]
@@ -180,16 +180,16 @@ and verify still work).
 Exit codes: 0 completed, 1 failed, 2 usage or input error, 3 stdin ended while waiting for
 approval (the run stays waiting in the data directory), 130 interrupted (the run is cancelled).
 `,
-  resume: `Usage: troupe resume <workflow.yaml|json>... [options]
+  resume: `Usage: troupe resume [<workflow.yaml|json>...] [options]
 
 Resume every unfinished run of the data directory (running or waiting for approval when its
 process stopped or was killed): each is rebuilt from its committed context log — recorded steps
 are replayed, never re-executed — and carries on from the step that was in flight. Prints each
 run's outcome, then waits for the resumed runs to finish.
 
-Name the workflow files of the runs to resume: they load the agent modules and register the
-workflows (the store does not record module paths yet). A run whose workflow is not among them
-is reported as not resumed and left as it is.
+Each run records the workflow file it was started from; resume loads those files (their agent
+modules and workflows). Name workflow files to load others instead (e.g. after moving them). A run
+whose workflow cannot be loaded is reported as not resumed and left as it is.
 
 Options:
 ${DATA_HELP}
@@ -403,9 +403,6 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (first === 'resume') {
     const { values, positionals } = parse(rest, RESUME_OPTIONS, Infinity);
     if (values.help) return { kind: 'help', topic: 'resume' };
-    if (positionals.length === 0) {
-      throw usage('resume: missing argument <workflow.yaml|json> (name the workflow files of the runs to resume; `troupe status` lists them)');
-    }
     return {
       kind: 'resume',
       workflows: positionals,

@@ -15,6 +15,7 @@ export interface DefinitionSources {
 export class WorkflowCatalog {
   readonly #byName = new Map<string, CompiledWorkflow>();
   readonly #byDefinition = new WeakMap<WorkflowDefinition, CompiledWorkflow>();
+  readonly #files = new Map<string, string>();
 
   constructor(private readonly env: VerifyEnv) {}
 
@@ -22,6 +23,8 @@ export class WorkflowCatalog {
   register(def: WorkflowDefinition, sources: DefinitionSources = {}): CompiledWorkflow {
     const compiled = this.compile(def, sources);
     this.#byName.set(def.name, compiled);
+    if (sources.source) this.#files.set(def.name, sources.source.file);
+    else this.#files.delete(def.name);
     return compiled;
   }
 
@@ -53,6 +56,11 @@ export class WorkflowCatalog {
       });
     }
     return wf;
+  }
+
+  /** The file a registered workflow was loaded from, if it was. */
+  fileOf(name: string): string | undefined {
+    return this.#files.get(name);
   }
 
   names(): string[] {

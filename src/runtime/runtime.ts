@@ -157,6 +157,8 @@ export class TroupeRuntime implements Runtime {
       throw new TroupeError('TROUPE_RUNTIME_OPTIONS_INVALID', `a run with id ${id} already exists`, { data: { runId: id } });
     }
     const record = this.#record(id, wf, input);
+    const source = typeof workflow === 'string' ? this.workflows.fileOf(workflow) : undefined;
+    if (source !== undefined) (record as { source?: string }).source = source;
     await this.store.createRun(record);
     const run = new RunCore(wf, this.#env, record, undefined, options.policy);
     this.#runs.set(id, run);

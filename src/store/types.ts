@@ -43,6 +43,8 @@ export interface RunRecord {
   output?: unknown;
   error?: ErrorValue;
   readonly parentRunId?: string;
+  /** The workflow file the run was started from (absolute), so a later `troupe resume` can load it. */
+  readonly source?: string;
 }
 
 /** A human's decision on an approval step, recorded while no runtime was running the run. */

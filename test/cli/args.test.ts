@@ -51,7 +51,6 @@ describe('the command line', () => {
     [['status', 'a', 'b'], /status: unexpected argument "b"/],
     [['verify'], /verify: missing argument RUN/],
     [['verify', 'a', 'b'], /verify: unexpected argument "b"/],
-    [['resume'], /resume: missing argument <workflow.yaml\|json> \(name the workflow files/],
     [['run', 'a.yaml', '--data'], /flag --data needs a value/],
     [['approve', 'r'], /approve: missing arguments RUN STEP/],
     [['run', 'a.yaml', '--durability', 'fast'], /flag --durability must be flush, commit or memory, got "fast"/],
@@ -71,16 +70,16 @@ describe('the command line', () => {
     expect(io.out()).toContain('troupe check <workflow.yaml|json>');
     expect(io.out()).toContain('troupe status [RUN] [--data DIR] [--json]');
     expect(io.out()).toContain('troupe verify RUN [--data DIR] [--json]');
-    expect(io.out()).toContain('troupe resume <workflow.yaml|json>... [--data DIR]');
+    expect(io.out()).toContain('troupe resume [<workflow.yaml|json>...] [--data DIR]');
     expect(io.out()).not.toMatch(/\bserve\b|\bbench\b|\binspect\b/);
     expect(io.out()).toMatch(/troupe gc --older-than AGE/);
     expect(io.out()).toMatch(/troupe approve RUN STEP/);
   });
 
-  it('says in resume --help why it takes workflow files', async () => {
+  it('says in resume --help where the workflow files come from', async () => {
     const io = testIO();
     expect(await main(['resume', '--help'], io)).toBe(0);
-    expect(io.out()).toContain('the store does not record module paths yet');
+    expect(io.out()).toContain('Each run records the workflow file it was started from');
   });
 
   it.each(['run', 'resume', 'status', 'verify', 'check'])('prints help for %s', async (command) => {

@@ -85,7 +85,12 @@ export async function resumeCommand(args: ResumeArgs, io: CliIO): Promise<number
   let offInterrupt: () => void = () => undefined;
   try {
     const names: string[] = [];
-    for (const file of args.workflows) {
+    // Without files named, load the ones the unfinished runs were started from.
+    const files =
+      args.workflows.length > 0
+        ? args.workflows
+        : [...new Set((await rt.store.recover()).flatMap((r) => (r.parentRunId === undefined && r.source !== undefined ? [r.source] : [])))];
+    for (const file of files) {
       try {
         names.push(await rt.load(pathFor(file, cwd)));
       } catch (e) {
