@@ -44,6 +44,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Troup
   try {
     for (const a of options.agents ?? []) rt.registerAgent(a);
     for (const w of options.workflows ?? []) rt.registerWorkflow(w);
+    if (options.recover) await rt.recover();
   } catch (e) {
     await rt.stop();
     throw e;

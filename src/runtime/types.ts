@@ -25,6 +25,12 @@ export interface RuntimeOptions {
   readonly random?: () => number;
   /** How agents' supervisors restart crashed instances. @defaultValue 5 restarts in 10 s, backoff 10 ms doubling to 1 s */
   readonly supervision?: AgentSupervision;
+  /**
+   * Resume the store's unfinished runs as soon as the runtime starts (after registering
+   * `agents` and `workflows`): what a long-running service wants. Otherwise call `recover()`.
+   * @defaultValue false
+   */
+  readonly recover?: boolean;
   /** Approve every approval step as soon as it is reached (demos, tests). @defaultValue false */
   readonly autoApprove?: boolean;
 }

@@ -42,6 +42,22 @@ describe('a runtime with a data directory', () => {
     expect(await rt2.verify('d1')).toMatchObject({ runId: 'd1', ok: true, entries: 2 });
   });
 
+  it('resumes the directory\'s unfinished runs on start with recover: true', async () => {
+    const dir = tempDir();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const slow = defineAgent({ id: 'gate', execute: async (i: { n: number }) => (await held, i) });
+    const rt1 = await createRuntime({ agents: [inc, slow], workflows: [wf], dataDir: dir });
+    await rt1.start('two', { n: 5 }, { runId: 'auto' });
+    for (let i = 0; i < 200 && (await rt1.store.read('auto')).length < 1; i++) await new Promise((r) => setTimeout(r, 5));
+    await rt1.stop({ timeoutMs: 5 });
+    release();
+    const fast = defineAgent({ id: 'gate', execute: (i: unknown) => i });
+    const rt2 = await createRuntime({ agents: [inc, fast], workflows: [wf], dataDir: dir, recover: true });
+    runtimes.push(rt2);
+    expect(await rt2.getRun('auto').result()).toEqual({ n: 6 });
+  });
+
   it('refuses a second runtime on the same directory with TROUPE_STORE_LOCKED, while a read-only open works', async () => {
     const dir = tempDir();
     const rt1 = await createRuntime({ agents: [inc], dataDir: dir });
