@@ -205,6 +205,25 @@ export class LmdbStore implements Store {
     return d;
   }
 
+  async putTimer(runId: string, name: string, at: number): Promise<void> {
+    this.#writable();
+    try {
+      await this.#durable(this.#dbs.timers.put([runId, name], at));
+    } catch (err) {
+      throw storeError(err, this.dir, `putTimer(${runId}, ${name})`);
+    }
+  }
+
+  async getTimer(runId: string, name: string): Promise<number | undefined> {
+    this.#readable();
+    return this.#dbs.timers.get([runId, name]) as number | undefined;
+  }
+
+  async deleteTimer(runId: string, name: string): Promise<void> {
+    this.#writable();
+    await this.#durable(this.#dbs.timers.remove([runId, name]));
+  }
+
   async cacheGet(key: string): Promise<CachedResponse | undefined> {
     this.#readable();
     const stored = this.#dbs.idempotency.get(key) as Record<string, unknown> | undefined;
@@ -233,6 +252,7 @@ export class LmdbStore implements Store {
           this.#dbs.snapshots.remove(runId);
           this.#dbs.runs.remove(runId);
           for (const k of this.#dbs.approvals.getKeys({ start: [runId], end: [runId, '\uffff'] })) this.#dbs.approvals.remove(k);
+          for (const k of this.#dbs.timers.getKeys({ start: [runId], end: [runId, '\uffff'] })) this.#dbs.timers.remove(k);
         }),
       );
     } catch (err) {

@@ -13,6 +13,7 @@ export class MemoryStore implements Store {
   readonly #snapshots = new Map<string, RunSnapshot>();
   readonly #decisions = new Map<string, StoredDecision>();
   readonly #cache = new Map<string, CachedResponse>();
+  readonly #timers = new Map<string, number>();
   #closed = false;
 
   async createRun(record: RunRecord): Promise<void> {
@@ -90,6 +91,19 @@ export class MemoryStore implements Store {
     return d;
   }
 
+  async putTimer(runId: string, name: string, at: number): Promise<void> {
+    this.#open();
+    this.#timers.set(`${runId}\u0000${name}`, at);
+  }
+
+  async getTimer(runId: string, name: string): Promise<number | undefined> {
+    return this.#timers.get(`${runId}\u0000${name}`);
+  }
+
+  async deleteTimer(runId: string, name: string): Promise<void> {
+    this.#timers.delete(`${runId}\u0000${name}`);
+  }
+
   async cacheGet(key: string): Promise<CachedResponse | undefined> {
     return this.#cache.get(key);
   }
@@ -106,6 +120,7 @@ export class MemoryStore implements Store {
     this.#logs.delete(runId);
     this.#snapshots.delete(runId);
     for (const key of this.#decisions.keys()) if (key.startsWith(`${runId}\u0000`)) this.#decisions.delete(key);
+    for (const key of this.#timers.keys()) if (key.startsWith(`${runId}\u0000`)) this.#timers.delete(key);
     return removed;
   }
 

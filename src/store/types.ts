@@ -104,6 +104,11 @@ export interface Store {
   putDecision(runId: string, step: string, decision: StoredDecision): Promise<void>;
   /** Take (read and remove) the decision recorded for `step`, if any: the resumed run applies it. */
   takeDecision(runId: string, step: string): Promise<StoredDecision | undefined>;
+  /** A durable timer of a run (e.g. an approval deadline), by name; its deadline in ms since the epoch. */
+  putTimer(runId: string, name: string, at: number): Promise<void>;
+  /** The deadline of a run's timer, if it is set. */
+  getTimer(runId: string, name: string): Promise<number | undefined>;
+  deleteTimer(runId: string, name: string): Promise<void>;
   /** A cached response by key (agent id and input hash), stale ones included: the caller checks `expiresAt`. */
   cacheGet(key: string): Promise<CachedResponse | undefined>;
   cachePut(key: string, response: CachedResponse): Promise<void>;

@@ -32,7 +32,13 @@ export interface CompiledStep {
   readonly call: CompiledCall | null;
   readonly next: CompiledNext;
   readonly onError: CompiledNext | null;
-  readonly approval: { readonly required: boolean | CompiledExpression; readonly reject: string | undefined; readonly prompt: string | undefined } | null;
+  readonly approval: {
+    readonly required: boolean | CompiledExpression;
+    readonly reject: string | undefined;
+    readonly prompt: string | undefined;
+    /** Past this wait the step counts as rejected (a durable timer). */
+    readonly timeoutMs: number | undefined;
+  } | null;
   readonly correct: { readonly max: number; readonly check: CompiledExpression | null } | null;
   readonly compensate: CompiledCall | null;
   readonly maxVisits: number | undefined;
@@ -133,6 +139,7 @@ function compileStep(id: string, s: StepDefinition, defaults: NonNullable<Workfl
         required: typeof approvalDef.required === 'string' ? compileExpression(approvalDef.required, `${at}/approval/required`) : approvalDef.required ?? true,
         reject: approvalDef.reject,
         prompt: approvalDef.prompt,
+        timeoutMs: approvalDef.timeout === undefined ? undefined : parseDuration(approvalDef.timeout, `${at}/approval/timeout`),
       }
     : null;
   const correctDef = 'correct' in s ? s.correct : undefined;

@@ -43,6 +43,8 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   #result: Promise<unknown> | null = null;
   #outcome: { readonly ok: boolean; readonly value: unknown } | null = null;
   #paused = false;
+  /** Approval deadlines armed now, by step. */
+  #timers: Map<string, ReturnType<typeof setTimeout>> | null = null;
   /** What a paused run does when it resumes (its next transition, or a restored step's start). */
   #parked: (() => void) | null = null;
   /** Set by the parent when this run is a delegated sub-run. */
@@ -149,6 +151,25 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     const parked = this.#parked;
     this.#parked = null;
     parked?.();
+  }
+
+  /** Arm an approval deadline: past it, the step counts as rejected by "timeout". */
+  #armTimer(stepId: string, deadline: number): void {
+    const timer = setTimeout(
+      () => {
+        this.#timers?.delete(stepId);
+        if (this.#pending.has(stepId)) this.#decide(stepId, false, { by: 'timeout', comment: 'no decision before the approval deadline' });
+      },
+      Math.max(0, Math.min(deadline - this.env.now(), 2 ** 31 - 1)),
+    );
+    (this.#timers ??= new Map()).set(stepId, timer);
+  }
+
+  /** Disarm every timer of this run (it finished, or the process is stopping: deadlines stay recorded). */
+  #disarm(): void {
+    if (!this.#timers) return;
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
   }
 
   /** Hold the run's next move until resume(). */
@@ -317,6 +338,12 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
 
   #await(step: CompiledStep, output: unknown): void {
     this.#pending.set(step.id, { step, output });
+    const wait = step.approval?.timeoutMs;
+    if (wait !== undefined) {
+      const deadline = this.env.now() + wait;
+      this.env.store.putTimer(this.id, timerName(step.id), deadline).catch(() => undefined);
+      this.#armTimer(step.id, deadline);
+    }
     if (step.kind !== 'approval') this.actor.send({ type: 'await' });
     this.#emit({ type: 'approval.requested', runId: this.id, step: step.id, prompt: step.approval?.prompt, output });
     if (!this.#paused) this.#setStatus('waiting-approval');
@@ -331,6 +358,12 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
       });
     }
     this.#pending.delete(stepId);
+    const timer = this.#timers?.get(stepId);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      this.#timers!.delete(stepId);
+    }
+    if (p.step.approval?.timeoutMs !== undefined) this.env.store.deleteTimer(this.id, timerName(stepId)).catch(() => undefined);
     if (this.#pending.size === 0 && !this.#paused) this.record.status = 'running';
     const decision = { approved, ...(opts.by ? { by: opts.by } : {}), ...(opts.comment ? { comment: opts.comment } : {}) };
     const go = async (): Promise<void> => {
@@ -421,6 +454,11 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
         this.#pending.set(p.step, { step, output: this.log.view[p.step] });
         if (!this.#paused) this.record.status = 'waiting-approval';
         this.#emit({ type: 'approval.requested', runId: this.id, step: p.step, prompt: step.approval?.prompt, output: this.log.view[p.step] });
+        // A durable approval deadline: re-armed from its recorded time (past it, it fires at once).
+        this.env.store
+          .getTimer(this.id, timerName(p.step))
+          .then((at) => at !== undefined && this.#pending.has(p.step) && this.#armTimer(p.step, at))
+          .catch(() => undefined);
         // A decision recorded while no process ran this run (`troupe approve` on a stopped directory).
         this.env.store
           .takeDecision(this.id, p.step)
@@ -488,6 +526,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
 
   async #finish(status: RunStatus, output: unknown, error: ErrorValue | undefined, event: 'run.complete' | 'run.fail' | 'run.cancel'): Promise<void> {
     if (FINISHED.has(this.record.status)) return;
+    this.#disarm();
     this.record.status = status;
     this.record.currentSteps = [];
     this.record.updatedAt = this.env.now();
@@ -518,3 +557,8 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
 
 /** A draft for a recorded step, exported for recovery code that replays it. */
 export type { EntryDraft };
+
+/** The store name of a step's approval deadline. */
+function timerName(stepId: string): string {
+  return `approval:${stepId}`;
+}

@@ -42,6 +42,8 @@ export interface ApprovalSpec {
   readonly reject?: string;
   /** Shown to the approver. */
   readonly prompt?: string;
+  /** How long to wait; past it the step counts as rejected (`by: 'timeout'`). A durable timer: it survives restarts. */
+  readonly timeout?: Duration;
 }
 
 /** Fields every step has. */

@@ -213,6 +213,20 @@ export function storeConformance(name: string, makeStore: () => Promise<StoreFix
       });
     });
 
+    describe('durable timers', () => {
+      it('keeps a run\'s timer deadline by name until deleted, and drops it with the run', async () => {
+        await store.createRun(makeRun('t'));
+        expect(await store.getTimer('t', 'approval:a')).toBeUndefined();
+        await store.putTimer('t', 'approval:a', 12345);
+        await store.putTimer('t', 'approval:b', 777);
+        expect(await store.getTimer('t', 'approval:a')).toBe(12345);
+        await store.deleteTimer('t', 'approval:a');
+        expect(await store.getTimer('t', 'approval:a')).toBeUndefined();
+        await store.deleteRun('t');
+        expect(await store.getTimer('t', 'approval:b')).toBeUndefined();
+      });
+    });
+
     describe('the response cache', () => {
       it('keeps a response by key, exactly as given, until replaced', async () => {
         expect(await store.cacheGet('a:h1')).toBeUndefined();
