@@ -6,7 +6,7 @@
 // Then every run must be completed with the log of an uninterrupted run, each step recorded once,
 // and every chain must verify.
 //
-// Defaults are small for CI (60 runs, 3 kills). A longer soak:
+// Defaults: the 200 runs, with few kills to keep CI short. A longer soak:
 //   TROUPE_SOAK_RUNS=200 TROUPE_SOAK_KILLS=10 TROUPE_SOAK_SEED=42 npx vitest run test/runtime/crash-soak.test.ts
 // (TROUPE_SOAK_CONCURRENCY: runs in flight per worker, default 8. The seed is printed on failure.)
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,8 +18,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, MemoryStore, type ContextEntry, type TroupeRuntime } from '../../src/index.js';
 import { attachApprover, soakAgents, soakInput, soakRunId, soakWorkflow } from './fixtures/soak-worker.js';
 
-const RUNS = Number(process.env.TROUPE_SOAK_RUNS ?? 60);
-const KILLS = Number(process.env.TROUPE_SOAK_KILLS ?? 3);
+const RUNS = Number(process.env.TROUPE_SOAK_RUNS ?? 200);
+const KILLS = Number(process.env.TROUPE_SOAK_KILLS ?? 5);
 const SEED = Number(process.env.TROUPE_SOAK_SEED ?? 20_240_601);
 const CWD = join(import.meta.dirname, '..', '..');
 const WORKER = 'test/runtime/fixtures/soak-worker.ts';
