@@ -1,0 +1,174 @@
+/** The help texts of the `troupe` command: one per command, listing only what exists. */
+import type { CommandName } from './args.js';
+
+/** Top-level help. */
+export const MAIN_HELP = `troupe — an actor-model runtime for AI agents
+
+Usage:
+  troupe run <workflow.yaml|json> [--input JSON|@file] [--data DIR] [--json] [--auto-approve] [--quiet]
+  troupe resume [<workflow.yaml|json>...] [--data DIR] [--auto-approve] [--json]
+  troupe status [RUN] [--data DIR] [--json]
+  troupe verify RUN [--data DIR] [--json]
+  troupe approve RUN STEP [--reject] [--comment TEXT] [--by NAME] [--data DIR]
+  troupe pause|unpause|cancel RUN [--data DIR]
+  troupe gc --older-than AGE [--data DIR] [--json]
+  troupe check <workflow.yaml|json>
+  troupe --help | --version
+
+Commands:
+  run     Load a workflow and its agent modules, run it once (persisted in the data directory),
+          print each step as it completes
+  resume  Resume the runs of a data directory that a stopped or killed process left unfinished
+  status  List the runs of a data directory, or show one run and its context log (read-only)
+  verify  Recompute a run's hash-chained context log and report the first entry that does not match
+  approve Record a decision for a run that waits for approval in a stopped directory (applied on resume)
+  pause   Hold a run in a stopped directory: \`troupe resume\` keeps it paused (unpause lets it go on)
+  cancel  Cancel a run in a stopped directory: it is never resumed
+  gc      Remove finished runs older than an age, with their logs, and report what it freed
+  check   Load and verify a workflow (agent modules included) without running it
+
+Options:
+  --data DIR     The data directory (one LMDB store) of run, resume, status and verify
+                 (default ./.troupe, relative to the working directory)
+  -h, --help     Show help (also 'troupe <command> --help')
+  -v, --version  Print the version
+
+Exit codes: 0 ok, 1 failed, 2 usage or input error, 3 left waiting for approval, 130 interrupted.
+Set TROUPE_DEBUG=1 to print stack traces.
+`;
+
+const DATA_HELP = `  --data DIR          The data directory (default ./.troupe, relative to the working directory)`;
+
+/** Help of pause, unpause and cancel: they change a run's state in a stopped data directory. */
+function controlHelp(name: string, what: string): string {
+  return `Usage: troupe ${name} RUN [options]
+
+${what}
+Works on a data directory no process is running (a running process holds it).
+
+Options:
+${DATA_HELP}
+  -h, --help          Show this help
+
+Exit codes: 0 done, 1 the run does not exist or its state does not allow it, or the directory is in use.
+`;
+}
+
+/** Help of each command. */
+export const COMMAND_HELP: Readonly<Record<CommandName, string>> = {
+  run: `Usage: troupe run <workflow.yaml|json> [options]
+
+Load the workflow and its agent modules, run it once, and print each step as it completes,
+then the final output. The run and its hash-chained context log are stored in the data
+directory: 'troupe status' shows it, 'troupe verify' checks it, and if this process dies,
+'troupe resume' carries it on from its last committed step.
+
+Options:
+  --input JSON|@file  The run's input: inline JSON, or @path to a JSON file (default {})
+${DATA_HELP}
+  --durability MODE   When a step counts as done: flush (default: on disk), commit, or memory
+  --json              Print only the final result as one JSON document
+  --auto-approve      Approve every approval step as soon as it is reached
+  --quiet             Print only the final output (no step table)
+  -h, --help          Show this help
+
+Without --auto-approve, an approval step asks on stdin: type 'approve' or 'reject [reason]'.
+One process at a time runs a data directory: a second one gets TROUPE_STORE_LOCKED (status
+and verify still work).
+Exit codes: 0 completed, 1 failed, 2 usage or input error, 3 stdin ended while waiting for
+approval (the run stays waiting in the data directory), 130 interrupted (the run is cancelled).
+`,
+  resume: `Usage: troupe resume [<workflow.yaml|json>...] [options]
+
+Resume every unfinished run of the data directory (running or waiting for approval when its
+process stopped or was killed): each is rebuilt from its committed context log — recorded steps
+are replayed, never re-executed — and carries on from the step that was in flight. Prints each
+run's outcome, then waits for the resumed runs to finish.
+
+Each run records the workflow file it was started from; resume loads those files (their agent
+modules and workflows). Name workflow files to load others instead (e.g. after moving them). A run
+whose workflow cannot be loaded is reported as not resumed and left as it is.
+
+Options:
+${DATA_HELP}
+  --durability MODE   When a step counts as done: flush (default: on disk), commit, or memory
+  --auto-approve      Approve every approval step, including those a run was waiting at
+  --json              Print only one JSON document with every run's outcome
+  -h, --help          Show this help
+
+Without --auto-approve, a run that reaches (or was waiting at) an approval step is reported as
+waiting and left in the data directory; run 'troupe resume' again with --auto-approve to
+approve it.
+Exit codes: 0 every resumed run completed (or nothing to resume), 1 a run failed or could not
+be resumed, 2 usage error, 3 a run is left waiting for approval, 130 interrupted (the runs stay
+resumable).
+`,
+  status: `Usage: troupe status [RUN] [options]
+
+Without RUN: list the runs of the data directory, newest first — id, workflow, status
+(running, waiting-approval, paused, completed, failed, cancelled), current step, last update
+and number of logged steps. Sub-runs are not listed; 'troupe status <sub-run id>' shows one.
+With RUN: that run's record and its context log (seq, kind, step, agent, duration, output).
+Read-only: works while another process runs the directory.
+
+Options:
+${DATA_HELP}
+  --json              Print the run records (and the run's log entries) as one JSON document
+  -h, --help          Show this help
+`,
+  pause: controlHelp('pause', 'Pause the run: when `troupe resume` picks the directory up, the run stays paused (its\nstep in flight, if any, waits too) until `troupe unpause RUN`.'),
+  unpause: controlHelp('unpause', 'Let a paused run carry on: the next `troupe resume` continues it.'),
+  cancel: controlHelp('cancel', 'Cancel the run and its sub-runs: they are never resumed.'),
+  gc: `Usage: troupe gc --older-than AGE [options]
+
+Retention: remove finished runs (completed, failed, cancelled) last updated more than AGE ago
+(e.g. 7d, 12h, 30m), with their context logs, snapshots and recorded decisions, and report what it
+freed. Runs in progress are never touched. Needs the directory to itself (a running process holds it).
+
+Options:
+${DATA_HELP}
+  --older-than AGE    The age: a number with ms, s, m, h or d
+  --json              Print { dataDir, runs, entries, runIds } as one JSON document
+  -h, --help          Show this help
+
+Exit codes: 0 done (also when nothing was old enough), 1 the directory is missing or in use, 2 a bad AGE.
+`,
+  approve: `Usage: troupe approve RUN STEP [options]
+
+Record a human decision for a run that waits for approval at STEP, in a data directory no process
+is running (a running process holds the directory: decide through its API instead). The decision
+is applied when the run resumes (\`troupe resume <workflow> --data DIR\`).
+
+Options:
+${DATA_HELP}
+  --reject            Reject instead of approve (the run takes the step's reject branch, or fails)
+  --comment TEXT      Why, kept in the run's log
+  --by NAME           Who decided, kept in the run's log
+  -h, --help          Show this help
+
+Exit codes: 0 recorded, 1 the run does not exist or does not wait at STEP, or the directory is in use.
+`,
+  verify: `Usage: troupe verify RUN [options]
+
+Recompute the run's hash chain from its genesis (workflow definition hash and input) and check
+it against the head the run record keeps. Prints "ok: run RUN, N entries, head <hash>", or
+TROUPE_CHAIN_BROKEN naming the first entry that does not match (a changed, removed, reordered or
+truncated entry). Read-only: works while another process runs the directory.
+
+Options:
+${DATA_HELP}
+  --json              Print the result as one JSON document
+  -h, --help          Show this help
+
+Exit codes: 0 the chain verifies, 1 it does not (or the run or directory does not exist).
+`,
+  check: `Usage: troupe check <workflow.yaml|json>
+
+Load and verify a workflow without running it: its schema, step references, reachability,
+cycle bounds and expressions, and that its agent modules load and provide every agent and
+capability it names. Prints "ok: <name> (...)" and any warnings. Touches no data directory.
+
+Options:
+  -h, --help  Show this help
+`,
+};
