@@ -3,39 +3,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Durability, WorkflowDefinition } from '../../src/index.js';
-import type { SystemUnderTest, Workload, WorkflowName } from './workflows.js';
+import type { Durability } from '../../src/index.js';
+import { DEFINITIONS } from './troupe.js';
+import type { SystemUnderTest, Workload } from './workflows.js';
 
 // The built package (dist/), as in ./troupe.ts: build first (`npm run build`).
 const { createRuntime, defineAgent } = (await import(new URL('../../dist/index.js', import.meta.url).href)) as typeof import('../../src/index.js');
 
-// The same definitions as ./troupe.ts (runtime-throughput), so the two benchmarks compare.
-const DEFINITIONS = {
-  'sequential-3': {
-    name: 'sequential-3',
-    steps: {
-      a: { agent: 'noop', next: 'b' },
-      b: { agent: 'noop', next: 'c' },
-      c: { agent: 'noop' },
-    },
-  },
-  'fanout-4': {
-    name: 'fanout-4',
-    steps: {
-      start: { agent: 'noop', next: 'fan' },
-      fan: {
-        parallel: {
-          b1: { agent: 'noop' },
-          b2: { agent: 'noop' },
-          b3: { agent: 'noop' },
-          b4: { agent: 'noop' },
-        },
-        next: 'join',
-      },
-      join: { agent: 'noop' },
-    },
-  },
-} as const satisfies Record<WorkflowName, WorkflowDefinition>;
 
 /** The stores store-durability measures, in the order it runs them. */
 export const STORE_SYSTEMS = ['memory-store', 'lmdb-memory', 'lmdb-commit', 'lmdb-flush'] as const;

@@ -1,5 +1,5 @@
-// The only benchmark file that imports troupe: runtime-throughput loads it with a dynamic import,
-// so `--only langgraph` runs even while troupe's public API is being written.
+// troupe as a system under test of runtime-throughput (loaded with a dynamic import, so
+// `--only langgraph` never loads troupe), and the two benchmark workflows.
 import type { WorkflowDefinition } from '../../src/index.js';
 import type { SystemUnderTest, Workload, WorkflowName } from './workflows.js';
 
@@ -8,7 +8,8 @@ import type { SystemUnderTest, Workload, WorkflowName } from './workflows.js';
 // needs no build and tsconfig `paths` (which map `troupe` to src/) do not apply.
 const { createRuntime, defineAgent } = (await import(new URL('../../dist/index.js', import.meta.url).href)) as typeof import('../../src/index.js');
 
-const DEFINITIONS = {
+/** The two benchmark workflows on troupe (shared with store-durability, so the benchmarks compare). */
+export const DEFINITIONS = {
   'sequential-3': {
     name: 'sequential-3',
     steps: {

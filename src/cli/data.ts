@@ -51,3 +51,14 @@ export async function openForReading(dir: string, shown: string): Promise<LmdbSt
     throw e;
   }
 }
+
+/**
+ * Open a data directory for writing, from the command line: a missing or foreign directory is
+ * named clearly first (as for reading), then the store is opened with its lock.
+ *
+ * @throws TroupeError `TROUPE_STORE_NOT_FOUND`, `TROUPE_STORE_CORRUPT`, `TROUPE_STORE_LOCKED`
+ */
+export async function openForWriting(dir: string, shown: string): Promise<LmdbStore> {
+  await (await openForReading(dir, shown)).close();
+  return LmdbStore.open({ dir, durability: 'flush' });
+}

@@ -24,7 +24,14 @@ export interface ForkOptions {
  *   `TROUPE_REPLAY_DIVERGED` (the kept entries do not fit the changed workflow)
  */
 export async function forkRun(
-  host: { readonly store: Store; readonly env: RunEnv; workflow(name: string): CompiledWorkflow; now(): number; adopt(run: RunCore): void },
+  host: {
+    readonly store: Store;
+    readonly env: RunEnv;
+    workflow(name: string): CompiledWorkflow;
+    /** A new run's record, as the runtime makes them. */
+    record(id: string, wf: CompiledWorkflow, input: unknown): RunRecord;
+    adopt(run: RunCore): void;
+  },
   sourceId: string,
   options: ForkOptions = {},
 ): Promise<RunCore> {
@@ -47,19 +54,7 @@ export async function forkRun(
     return sealed;
   });
   const state = await replayRun(wf, input, entries); // throws TROUPE_REPLAY_DIVERGED before anything is written
-  const now = host.now();
-  const record: RunRecord = {
-    id: options.runId ?? randomUUID(),
-    workflow: wf.name,
-    definitionHash: wf.hash,
-    input,
-    status: 'running',
-    createdAt: now,
-    updatedAt: now,
-    headSeq: 0,
-    headHash: genesisHash(wf.hash, input),
-    currentSteps: [],
-  };
+  const record = host.record(options.runId ?? randomUUID(), wf, input);
   await host.store.createRun(record);
   for (const e of entries) {
     record.headSeq = e.seq;

@@ -205,7 +205,13 @@ export class TroupeRuntime implements Runtime {
     const { workflow, ...rest } = options;
     const wf = workflow === undefined ? undefined : typeof workflow === 'string' ? this.workflows.get(workflow) : this.workflows.compile(workflow);
     return forkRun(
-      { store: this.store, env: this.#env, workflow: (name) => this.workflows.get(name), now: this.#now, adopt: (run) => void this.#runs.set(run.id, run) },
+      {
+        store: this.store,
+        env: this.#env,
+        workflow: (name) => this.workflows.get(name),
+        record: (id, wf, input) => this.#record(id, wf, input),
+        adopt: (run) => void this.#runs.set(run.id, run),
+      },
       runId,
       { ...rest, ...(wf ? { workflow: wf } : {}) },
     );

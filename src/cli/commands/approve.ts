@@ -1,7 +1,6 @@
 import { TroupeError } from '../../errors/index.js';
-import { LmdbStore } from '../../store/index.js';
 import type { ApproveArgs } from '../args.js';
-import { openForReading, resolveDataDir, showDir } from '../data.js';
+import { openForWriting, resolveDataDir, showDir } from '../data.js';
 import type { CliIO } from '../io.js';
 
 /**
@@ -15,8 +14,7 @@ export async function approveCommand(args: ApproveArgs, io: CliIO): Promise<numb
   const cwd = io.cwd ?? process.cwd();
   const dir = resolveDataDir(args.data, cwd);
   const shown = showDir(dir, cwd);
-  await (await openForReading(dir, shown)).close(); // names a missing or foreign directory clearly
-  const store = await LmdbStore.open({ dir, durability: 'flush' });
+  const store = await openForWriting(dir, shown);
   try {
     const record = await store.getRun(args.run);
     if (!record) throw new TroupeError('TROUPE_RUN_NOT_FOUND', `no run with id ${args.run} in ${shown}`, { data: { runId: args.run, dir } });

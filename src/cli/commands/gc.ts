@@ -1,9 +1,8 @@
 import { parseDuration } from '../../util/index.js';
 import { collectGarbage } from '../../runtime/index.js';
-import { LmdbStore } from '../../store/index.js';
 import { TroupeError } from '../../errors/index.js';
 import type { GcArgs } from '../args.js';
-import { openForReading, resolveDataDir, showDir } from '../data.js';
+import { openForWriting, resolveDataDir, showDir } from '../data.js';
 import type { CliIO } from '../io.js';
 
 /**
@@ -21,8 +20,7 @@ export async function gcCommand(args: GcArgs, io: CliIO): Promise<number> {
   const cwd = io.cwd ?? process.cwd();
   const dir = resolveDataDir(args.data, cwd);
   const shown = showDir(dir, cwd);
-  await (await openForReading(dir, shown)).close(); // names a missing or foreign directory clearly
-  const store = await LmdbStore.open({ dir, durability: 'flush' });
+  const store = await openForWriting(dir, shown);
   try {
     const report = await collectGarbage(store, { olderThan: args.olderThan, now: Date.now() });
     if (args.json) io.stdout.write(`${JSON.stringify({ dataDir: dir, ...report }, null, 2)}\n`);
