@@ -6,14 +6,13 @@
  *   node --expose-gc --import tsx benchmarks/runtime-throughput.ts [--runs N] [--concurrency N] [--tiny] [--only troupe|langgraph]
  */
 import {
-  BenchUsageError,
   getEnvironment,
   log,
   measure,
   parseBenchArgs,
   printResult,
+  runBenchmark,
   round,
-  USAGE,
   warmupRunsFor,
   WORKFLOW_NAMES,
   WORKFLOWS,
@@ -110,13 +109,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof BenchUsageError) {
-    log(`${NAME}: ${err.message}`);
-    if (!err.message.includes(USAGE)) log(USAGE);
-    process.exitCode = 2;
-    return;
-  }
-  log(`${NAME}: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  process.exitCode = 1;
-});
+runBenchmark(NAME, main);

@@ -7,14 +7,14 @@
  *   node --expose-gc --import tsx benchmarks/store-durability.ts [--runs N] [--concurrency N] [--tiny]
  */
 import {
-  BenchUsageError,
   getEnvironment,
   log,
   measure,
   parseBenchArgs,
   printResult,
+  runBenchmark,
+  BenchUsageError,
   round,
-  USAGE,
   warmupRunsFor,
   WORKFLOW_NAMES,
   WORKFLOWS,
@@ -120,13 +120,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof BenchUsageError) {
-    log(`${NAME}: ${err.message}`);
-    if (!err.message.includes(USAGE)) log(USAGE);
-    process.exitCode = 2;
-    return;
-  }
-  log(`${NAME}: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  process.exitCode = 1;
-});
+runBenchmark(NAME, main);

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { log } from './print-result.js';
 
 /** The systems `--only` can select. */
 export const SYSTEMS = ['troupe', 'langgraph'] as const;
@@ -68,4 +69,21 @@ export function parseBenchArgs(argv: readonly string[] = process.argv.slice(2)):
     tiny,
     only: only as SystemSelector | null,
   };
+}
+
+/**
+ * Run a benchmark's `main`, turning a usage error into its message plus the usage (exit 2) and
+ * any other failure into one logged line (exit 1). Logs go to stderr; stdout keeps the JSON.
+ */
+export function runBenchmark(name: string, main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    if (err instanceof BenchUsageError) {
+      log(`${name}: ${err.message}`);
+      if (!err.message.includes(USAGE)) log(USAGE);
+      process.exitCode = 2;
+      return;
+    }
+    log(`${name}: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exitCode = 1;
+  });
 }
