@@ -1,22 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { getPolicy, leastLoaded, policies, roundRobin, weighted, type InstanceLoad } from '../../src/agents/index.js';
+import { seeded } from '../workflow/run-helpers.js';
 
 function load(over: Partial<InstanceLoad> = {}): InstanceLoad {
   return { agentId: 'a', instance: 0, inFlight: 0, queued: 0, concurrency: 1, mailbox: 10, weight: 1, available: true, ...over };
 }
 
-/** A small seeded PRNG (mulberry32) so frequency tests are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const loadArb = fc.record({
   agentId: fc.constant('a'),

@@ -17,6 +17,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, MemoryStore, type ContextEntry, type TroupeRuntime } from '../../src/index.js';
 import { attachApprover, soakAgents, soakInput, soakRunId, soakWorkflow } from './fixtures/soak-worker.js';
+import { seeded } from '../workflow/run-helpers.js';
 
 const RUNS = Number(process.env.TROUPE_SOAK_RUNS ?? 200);
 const KILLS = Number(process.env.TROUPE_SOAK_KILLS ?? 5);
@@ -24,17 +25,6 @@ const SEED = Number(process.env.TROUPE_SOAK_SEED ?? 20_240_601);
 const CWD = join(import.meta.dirname, '..', '..');
 const WORKER = 'test/runtime/fixtures/soak-worker.ts';
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const children = new Set<ChildProcess>();
 const dirs: string[] = [];
@@ -108,7 +98,7 @@ describe(`crash soak (seed ${SEED}, ${RUNS} runs, ${KILLS} kills)`, () => {
     'every run killed at random points completes with the log of an uninterrupted run, each step once, every chain verifying',
     async () => {
       const t0 = Date.now();
-      const random = mulberry32(SEED);
+      const random = seeded(SEED);
       const dir = mkdtempSync(join(tmpdir(), 'troupe-soak-')); // no '.' in the name: lmdb-js takes a path with an extension for a file
       dirs.push(dir);
       const expected = await expectedLogs();
