@@ -1,4 +1,4 @@
-import type { ErrorValue } from '../errors/index.js';
+import { toErrorValue, type ErrorValue } from '../errors/index.js';
 import type { CompiledStep } from './compile.js';
 import type { ContextView } from './context.js';
 import { callOnce, linkedController, startCall, type CallDone, type StepHost } from './step-runner.js';
@@ -101,11 +101,7 @@ export async function runMap(host: FanOutHost, step: CompiledStep, view: Context
   return failure ? { ok: false, error: failure } : { ok: true, items: items.length };
 }
 
-/** Any thrown value as an error value. */
+/** Any thrown value as an error value (a troupe code kept; anything else fails the run). */
 export function errorOf(e: unknown): ErrorValue {
-  if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
-    const x = e as ErrorValue;
-    return x.data === undefined ? { code: x.code, message: x.message } : { code: x.code, message: x.message, data: x.data };
-  }
-  return { code: 'TROUPE_RUN_FAILED', message: e instanceof Error ? e.message : String(e) };
+  return toErrorValue(e, 'TROUPE_RUN_FAILED');
 }
