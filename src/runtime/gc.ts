@@ -1,4 +1,4 @@
-import type { Store } from '../store/index.js';
+import { FINISHED_STATUSES, type Store } from '../store/index.js';
 import { parseDuration, type Duration } from '../util/index.js';
 
 /** What retention freed. */
@@ -17,7 +17,7 @@ export interface GcReport {
  */
 export async function collectGarbage(store: Store, options: { olderThan: Duration; now: number; keep?: (runId: string) => boolean }): Promise<GcReport> {
   const cutoff = options.now - parseDuration(options.olderThan, 'gc olderThan');
-  const old = (await store.listRuns({ status: ['completed', 'failed', 'cancelled'] })).filter((r) => r.updatedAt < cutoff && !options.keep?.(r.id));
+  const old = (await store.listRuns({ status: FINISHED_STATUSES })).filter((r) => r.updatedAt < cutoff && !options.keep?.(r.id));
   let entries = 0;
   for (const r of old) entries += await store.deleteRun(r.id);
   return { runs: old.length, entries, runIds: old.map((r) => r.id) };

@@ -5,9 +5,8 @@ import { TroupeError } from '../errors/index.js';
 import { decodeCached, decodeEntry, decodeRun, decodeSnapshot, encodeCached, encodeEntry, encodeRun, encodeSnapshot } from './codec.js';
 import { openLayout, storeError, type DbName, type Durability } from './lmdb-layout.js';
 import { acquireDirLock, type DirLock } from './lock-file.js';
-import type { ContextEntry, RunQuery, RunRecord, RunSnapshot, Store, StoredDecision, CachedResponse, AppendOptions } from './types.js';
+import { isFinished, type ContextEntry, type RunQuery, type RunRecord, type RunSnapshot, type Store, type StoredDecision, type CachedResponse, type AppendOptions } from './types.js';
 
-const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
 /** Options of {@link LmdbStore.open}. */
 export interface LmdbStoreOptions {
@@ -262,7 +261,7 @@ export class LmdbStore implements Store {
   }
 
   async recover(): Promise<RunRecord[]> {
-    return (await this.listRuns()).filter((r) => !FINISHED.has(r.status));
+    return (await this.listRuns()).filter((r) => !isFinished(r.status));
   }
 
   /** Close the environment (pending writes finish first) and release the lock. Idempotent. */

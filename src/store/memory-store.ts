@@ -1,7 +1,6 @@
 import { TroupeError } from '../errors/index.js';
-import type { ContextEntry, RunQuery, RunRecord, RunSnapshot, Store, StoredDecision, CachedResponse } from './types.js';
+import { isFinished, type ContextEntry, type RunQuery, type RunRecord, type RunSnapshot, type Store, type StoredDecision, type CachedResponse } from './types.js';
 
-const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
 /**
  * The in-process `Store`: nothing survives the process. Fast, and the reference the LMDB
@@ -125,7 +124,7 @@ export class MemoryStore implements Store {
   }
 
   async recover(): Promise<RunRecord[]> {
-    return (await this.listRuns()).filter((r) => !FINISHED.has(r.status));
+    return (await this.listRuns()).filter((r) => !isFinished(r.status));
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,14 @@ import type { ErrorValue } from '../errors/index.js';
 /** Lifecycle state of a run. */
 export type RunStatus = 'running' | 'waiting-approval' | 'paused' | 'completed' | 'failed' | 'cancelled';
 
+/** The statuses a run ends in: it never runs again. */
+export const FINISHED_STATUSES: readonly RunStatus[] = Object.freeze(['completed', 'failed', 'cancelled']);
+
+/** True when a run with this status has ended. */
+export function isFinished(status: RunStatus): boolean {
+  return status === 'completed' || status === 'failed' || status === 'cancelled';
+}
+
 /** What an entry in the context log records. */
 export type EntryKind = 'step' | 'error' | 'approval' | 'compensation';
 

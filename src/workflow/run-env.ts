@@ -1,7 +1,7 @@
 import type { AnyActorRef } from 'xstate';
 import type { Dispatcher, PolicyName } from '../agents/index.js';
 import { TroupeError, type ErrorValue, fromErrorValue } from '../errors/index.js';
-import type { RunStatus, Store } from '../store/index.js';
+import { FINISHED_STATUSES, type RunStatus, type Store } from '../store/index.js';
 import type { CompiledWorkflow } from './compile.js';
 import type { RunCore } from './run.js';
 import type { ResponseCache } from './response-cache.js';
@@ -26,7 +26,7 @@ export interface RunEnv {
   cacheFor(agentId: string): { readonly cache: ResponseCache; readonly ttlMs: number } | null;
 }
 
-export const FINISHED: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
+export const FINISHED: ReadonlySet<RunStatus> = new Set(FINISHED_STATUSES);
 
 /** The error a run's `result()` rejects with. */
 export function runError(run: Pick<RunCore, 'id' | 'workflow'>, status: RunStatus, error: ErrorValue): TroupeError {

@@ -1,10 +1,8 @@
 import { TroupeError } from '../../errors/index.js';
-import type { RunRecord, RunStatus } from '../../store/index.js';
+import { isFinished, type RunRecord, type RunStatus } from '../../store/index.js';
 import type { ControlArgs } from '../args.js';
 import { openForWriting, resolveDataDir, showDir } from '../data.js';
 import type { CliIO } from '../io.js';
-
-const FINISHED: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
 
 /**
  * `troupe pause|unpause|cancel RUN`: change a run's state in a data directory no process is
@@ -27,7 +25,7 @@ export async function controlCommand(args: ControlArgs, io: CliIO): Promise<numb
         data: { runId: record.id, status: record.status, action: args.action },
       });
     };
-    if (FINISHED.has(record.status)) refuse('');
+    if (isFinished(record.status)) refuse('');
     if (args.action === 'pause' && record.status === 'paused') refuse(' already');
     if (args.action === 'unpause' && record.status !== 'paused') refuse(', not paused');
     const status: RunStatus = args.action === 'pause' ? 'paused' : args.action === 'cancel' ? 'cancelled' : 'running';
@@ -37,7 +35,7 @@ export async function controlCommand(args: ControlArgs, io: CliIO): Promise<numb
         : { status, updatedAt: Date.now() };
     await store.updateRun(record.id, patch);
     if (status === 'cancelled') {
-      for (const sub of await store.listRuns()) if (sub.parentRunId === record.id && !FINISHED.has(sub.status)) await store.updateRun(sub.id, patch);
+      for (const sub of await store.listRuns()) if (sub.parentRunId === record.id && !isFinished(sub.status)) await store.updateRun(sub.id, patch);
     }
     io.stdout.write(`${args.action === 'unpause' ? 'unpaused' : status}: run ${record.id} (${record.workflow}) in ${shown}\n`);
     return 0;
