@@ -10,6 +10,10 @@ export type {
   Agent,
   AgentContext,
   AgentDefinition,
+  AgentOptions,
+  InlineAgent,
+  InlineAgentDefinition,
+  WorkerAgentDefinition,
   CircuitBreakerOptions,
   CorrectionFeedback,
   InstanceLoad,
@@ -20,6 +24,7 @@ export type {
   RoutingPolicy,
   ValidationIssue,
 } from './agents/types.js';
+export type { PoolOptions, PoolStats, ResourceLimits, WorkerContext } from './pool/types.js';
 export { policies, roundRobin, leastLoaded, weighted } from './agents/policies.js';
 export type {
   ApprovalSpec,
@@ -33,6 +38,7 @@ export type {
   Target,
   WorkflowDefinition,
   WorkflowIssue,
+  WorkflowWorkerAgent,
 } from './workflow/types.js';
 export { parseWorkflow, loadWorkflowFile, type LoadedWorkflow } from './workflow/load.js';
 export { defineWorkflow, WorkflowBuilder } from './workflow/builder.js';

@@ -1,6 +1,10 @@
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TroupeError, isTroupeError } from '../errors/index.js';
+import { normalizePoolOptions } from '../pool/index.js';
 import { parseDuration, type Duration } from '../util/index.js';
-import type { Agent, AgentDefinition, JsonSchema } from './types.js';
+import type { Agent, AgentDefinition, InlineAgent, InlineAgentDefinition, JsonSchema, WorkerAgentDefinition, WorkerSpec } from './types.js';
 import { DEFAULT_RETRY, normalizeRetry } from './retry.js';
 import { MAX_TIMER_MS } from './timeout.js';
 import { compileSchema, describeValue } from './validation.js';
@@ -57,6 +61,8 @@ export function isAgent(x: unknown): x is Agent {
  * triage.validateOutput({ severity: 'low' }); // null
  * ```
  */
+export function defineAgent<I = any, O = any>(def: InlineAgentDefinition<I, O> | InlineAgent<I, O>): InlineAgent<I, O>;
+export function defineAgent<I = any, O = any>(def: AgentDefinition<I, O> | Agent<I, O>): Agent<I, O>;
 export function defineAgent<I = any, O = any>(def: AgentDefinition<I, O> | Agent<I, O>): Agent<I, O> {
   if (isAgent(def)) return def as Agent<I, O>;
   if (typeof def !== 'object' || def === null || Array.isArray(def)) {
@@ -68,9 +74,18 @@ export function defineAgent<I = any, O = any>(def: AgentDefinition<I, O> | Agent
   const id = checkId(d.id);
   const c = new Checker(id);
 
-  if (typeof d.execute !== 'function') c.fail('execute', 'expected a function', d.execute);
-  if (d.setup !== undefined && typeof d.setup !== 'function') c.fail('setup', 'expected a function', d.setup);
-  if (d.teardown !== undefined && typeof d.teardown !== 'function') c.fail('teardown', 'expected a function', d.teardown);
+  const kind = d.kind ?? 'inline';
+  let worker: WorkerSpec | null = null;
+  if (kind === 'worker') {
+    worker = c.worker(d as WorkerAgentDefinition);
+  } else if (kind === 'inline') {
+    const inline = d as InlineAgentDefinition<I, O>;
+    if (typeof inline.execute !== 'function') c.fail('execute', 'expected a function', inline.execute);
+    if (inline.setup !== undefined && typeof inline.setup !== 'function') c.fail('setup', 'expected a function', inline.setup);
+    if (inline.teardown !== undefined && typeof inline.teardown !== 'function') c.fail('teardown', 'expected a function', inline.teardown);
+  } else {
+    c.fail('kind', "expected 'inline' or 'worker'", d.kind);
+  }
   if (d.description !== undefined && typeof d.description !== 'string') c.fail('description', 'expected a string', d.description);
 
   const capabilities = c.capabilities(d.capabilities);
@@ -79,10 +94,11 @@ export function defineAgent<I = any, O = any>(def: AgentDefinition<I, O> | Agent
     d.retry === undefined
       ? DEFAULT_RETRY
       : normalizeRetry(d.retry, 'retry', { code: 'TROUPE_AGENT_DEFINITION_INVALID', data: { agent: id }, label: `agent "${id}": ` });
-  const concurrency = c.integer('concurrency', d.concurrency, AGENT_DEFAULTS.concurrency, 1);
+  // A worker agent's instance hands every call to its pool at once: the pool's bound is its mailbox.
+  const concurrency = c.integer('concurrency', d.concurrency, worker ? worker.pool.maxThreads + worker.pool.maxQueue : AGENT_DEFAULTS.concurrency, 1);
   const instances = c.integer('instances', d.instances, AGENT_DEFAULTS.instances, 1);
   // 0 is meaningful: no queueing beyond `concurrency`, every extra call is backpressure.
-  const mailbox = c.integer('mailbox', d.mailbox, AGENT_DEFAULTS.mailbox, 0);
+  const mailbox = c.integer('mailbox', d.mailbox, worker ? 0 : AGENT_DEFAULTS.mailbox, 0);
   const breaker = c.breaker(d.circuitBreaker);
   const weight = d.weight === undefined ? AGENT_DEFAULTS.weight : d.weight;
   if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
@@ -101,6 +117,8 @@ export function defineAgent<I = any, O = any>(def: AgentDefinition<I, O> | Agent
 
   const agent: Agent<I, O> = {
     id,
+    kind,
+    worker,
     capabilities,
     definition: d,
     timeoutMs,
@@ -197,6 +215,35 @@ class Checker {
     if (v.capability !== undefined && (typeof v.capability !== 'string' || v.capability.length === 0)) {
       this.fail('fallback.capability', 'expected a non-empty string', v.capability);
     }
+  }
+
+  worker(d: WorkerAgentDefinition): WorkerSpec {
+    for (const k of ['execute', 'setup', 'teardown'] as const) {
+      if ((d as unknown as Record<string, unknown>)[k] !== undefined) {
+        this.fail(k, `not allowed on a worker agent (its module exports execute; module-level code is its set-up)`, (d as unknown as Record<string, unknown>)[k]);
+      }
+    }
+    const exportName = d.export ?? 'execute';
+    if (typeof exportName !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(exportName)) this.fail('export', 'expected an export name', d.export);
+    const pool = normalizePoolOptions(d.pool, (field, expected, got) => this.fail(field === '' ? 'pool' : `pool.${field}`, expected, got));
+    return Object.freeze({ module: this.module(d.module), exportName, pool });
+  }
+
+  /** A worker module as a `file:` URL; it must exist now (a typo is found at definition, not at the first task). */
+  module(v: unknown): string {
+    let path: string;
+    if (v instanceof URL) {
+      if (v.protocol !== 'file:') this.fail('module', 'expected a file: URL or an absolute path', v.href);
+      path = fileURLToPath(v);
+    } else if (typeof v === 'string' && v.startsWith('file:')) {
+      path = fileURLToPath(v);
+    } else if (typeof v === 'string' && isAbsolute(v)) {
+      path = v;
+    } else {
+      return this.fail('module', "expected an absolute path or a file: URL (e.g. new URL('./scan.task.ts', import.meta.url))", v);
+    }
+    if (!existsSync(path) || !statSync(path).isFile()) this.fail('module', `no such file: ${path}`, v instanceof URL ? v.href : v);
+    return pathToFileURL(path).href;
   }
 
   schema(field: 'input' | 'output', v: JsonSchema | undefined): Agent['validateInput'] {

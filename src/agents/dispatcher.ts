@@ -50,8 +50,13 @@ export interface DispatcherOptions {
   readonly signal: AbortSignal;
 }
 
-/** A waiter re-checks at least this often (an instance may come back from a restart without freeing room). */
-const WAIT_RECHECK_MS = 50;
+/**
+ * A call that finds every mailbox and pool queue full waits for room: it is woken as soon as a
+ * call on one of its agents finishes, and otherwise re-checks after an exponential backoff (an
+ * instance may come back from a restart without freeing room), from the first to the last value.
+ */
+const WAIT_RECHECK_FIRST_MS = 10;
+const WAIT_RECHECK_MAX_MS = 1_000;
 const MAX_FALLBACK_DEPTH = 3;
 
 /**
@@ -108,6 +113,7 @@ export class Dispatcher {
       policy: getPolicy(req.policy ?? this.#o.policy),
       state,
       attempt: 0,
+      waits: 0,
       // Backpressure is FIFO: when others already wait for these agents, queue behind them.
       mustWait: this.#hasWaiters(agents),
       last: undefined,
@@ -134,7 +140,8 @@ export class Dispatcher {
       }
       if (pick === 'busy') {
         // Backpressure: every mailbox is full. Wait for room, in line, and route again; never a failure.
-        this.#waitForRoom(c.agents).then(() => this.#resume(c));
+        const backoff = Math.min(WAIT_RECHECK_MAX_MS, WAIT_RECHECK_FIRST_MS * 2 ** c.waits++);
+        this.#waitForRoom(c.agents, backoff).then(() => this.#resume(c));
         return;
       }
       const agent = pick.agent;
@@ -154,6 +161,7 @@ export class Dispatcher {
       const gate = this.breaker(agent);
       if (gate && !gate.tryPass()) continue; // half-open and its trial calls are taken: route again
       const attempt = ++c.attempt;
+      c.waits = 0;
       req.onAttempt?.(agent.id, attempt);
       pick.ref!.send({
         type: 'call',
@@ -304,10 +312,10 @@ export class Dispatcher {
 
   /**
    * Wait in line for room on any of `agents`. No abort listener is added per waiter (thousands
-   * may wait on one signal): a waiter re-checks every WAIT_RECHECK_MS, and `wakeAll` ends every
+   * may wait on one signal): a waiter re-checks after `recheckMs`, and `wakeAll` ends every
    * wait when the runtime stops.
    */
-  #waitForRoom(agents: readonly Agent[]): Promise<void> {
+  #waitForRoom(agents: readonly Agent[], recheckMs: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const w: Waiter = {
         done: false,
@@ -318,7 +326,7 @@ export class Dispatcher {
           resolve();
         },
       };
-      const timer = setTimeout(w.wake, WAIT_RECHECK_MS);
+      const timer = setTimeout(w.wake, recheckMs);
       for (const a of agents) {
         let list = this.#waiters.get(a.id);
         if (!list) this.#waiters.set(a.id, (list = []));
@@ -359,6 +367,8 @@ interface CallState {
   readonly policy: RoutingPolicy;
   readonly state: PolicyState;
   attempt: number;
+  /** Consecutive waits for room (the backoff's exponent); reset when an attempt is sent. */
+  waits: number;
   mustWait: boolean;
   last: { error: ErrorValue; agent: Agent } | undefined;
   inputChecked: string | undefined;

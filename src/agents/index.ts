@@ -6,6 +6,11 @@ export type {
   Agent,
   AgentContext,
   AgentDefinition,
+  AgentOptions,
+  InlineAgent,
+  InlineAgentDefinition,
+  WorkerAgentDefinition,
+  WorkerSpec,
   CircuitBreakerOptions,
   CorrectionFeedback,
   InstanceLoad,
@@ -59,5 +64,5 @@ export {
 } from './registry.js';
 export { runWithTimeout, runGuarded, MAX_TIMER_MS, type AbortTarget } from './timeout.js';
 export { Dispatcher, type AgentDirectory, type CallRequest, type CallResult, type DispatcherOptions } from './dispatcher.js';
-export { agentInstanceLogic, createSlot, hasRoom, type AgentCall, type CallOutcome, type Incarnation, type InstanceEvent, type InstanceSlot } from './instance.js';
+export { agentInstanceLogic, createSlot, hasRoom, type AgentCall, type CallOutcome, type Incarnation, type InstanceEvent, type InstanceSlot, type LazyPool } from './instance.js';
 export { invoke, type InvokeInfo } from './invoke.js';

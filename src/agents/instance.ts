@@ -1,7 +1,8 @@
 import type { ActorLogic, ActorRef, Snapshot } from 'xstate';
 import { TroupeError, toErrorValue, type ErrorValue } from '../errors/index.js';
+import type { TaskPool } from '../pool/index.js';
 import { invoke } from './invoke.js';
-import type { Agent, AgentContext, CorrectionFeedback } from './types.js';
+import type { Agent, AgentContext, CorrectionFeedback, InlineAgentDefinition } from './types.js';
 
 /** One call of an agent, as a message in an instance's mailbox. */
 export interface AgentCall {
@@ -57,6 +58,14 @@ export interface InstanceSlot {
   restarts: number;
   /** Called each time a call finishes and frees mailbox room (the router wakes a waiter). */
   onRoom: ((agentId: string) => void) | null;
+  /** A worker agent's pool, created on first use (null for an inline agent). */
+  pool: LazyPool | null;
+}
+
+/** A pool created on first use: `peek` does not create it. */
+export interface LazyPool {
+  get(): TaskPool;
+  peek(): TaskPool | null;
 }
 
 type InstanceSnapshot = Snapshot<undefined> & { readonly context: InstanceSlot };
@@ -65,13 +74,15 @@ const STOP = 'xstate.stop';
 
 /** Create an empty slot for instance `index` of `agent`. */
 export function createSlot(agent: Agent, index: number): InstanceSlot {
-  return { agent, index, life: null, ref: null, restarts: 0, onRoom: null };
+  return { agent, index, life: null, ref: null, restarts: 0, onRoom: null, pool: null };
 }
 
 /** Calls the slot can take now without exceeding its mailbox. */
 export function hasRoom(slot: InstanceSlot): boolean {
   const life = slot.life;
-  return life !== null && !life.stopped && life.inFlight + life.queue.length < slot.agent.concurrency + slot.agent.mailbox;
+  if (life === null || life.stopped || life.inFlight + life.queue.length >= slot.agent.concurrency + slot.agent.mailbox) return false;
+  // A pool shared with other agents may be full even when this agent's own count is not.
+  return slot.pool === null || (slot.pool.peek()?.hasRoom() ?? true);
 }
 
 /**
@@ -89,7 +100,7 @@ export const agentInstanceLogic: ActorLogic<InstanceSnapshot, InstanceEvent | { 
     const life: Incarnation = {
       inFlight: 0,
       queue: [],
-      ready: slot.agent.definition.setup === undefined,
+      ready: inline(slot.agent).setup === undefined,
       draining: false,
       stopped: false,
       state: undefined,
@@ -98,7 +109,7 @@ export const agentInstanceLogic: ActorLogic<InstanceSnapshot, InstanceEvent | { 
     };
     slot.life = life;
     slot.ref = scope.self;
-    const setup = slot.agent.definition.setup;
+    const setup = inline(slot.agent).setup;
     if (setup) {
       Promise.resolve()
         .then(() => setup({ instance: slot.index, signal: life.abort.signal }))
@@ -156,9 +167,9 @@ function execute(slot: InstanceSlot, life: Incarnation, call: AgentCall): void {
   // Only the caller's signal (run cancelled, runtime stopping) aborts a call in flight: a sibling's
   // crash restarts the instance but lets the calls it already started finish.
   const signal = call.signal ?? life.abort.signal;
-  const def = slot.agent.definition;
+  if (slot.pool !== null) return runInPool(slot, life, call, slot.pool.get(), signal);
   invoke(
-    def.execute as (input: unknown, ctx: AgentContext) => unknown,
+    inline(slot.agent).execute as (input: unknown, ctx: AgentContext) => unknown,
     call.input,
     {
       attempt: call.attempt,
@@ -181,6 +192,31 @@ function execute(slot: InstanceSlot, life: Incarnation, call: AgentCall): void {
       if (error.code === 'TROUPE_AGENT_CRASHED' && !life.stopped) life.self.send({ type: 'crash', error });
     },
   );
+}
+
+/** A worker agent's call: its pool queues it, times it from its start and answers (never synchronously). */
+function runInPool(slot: InstanceSlot, life: Incarnation, call: AgentCall, pool: TaskPool, signal: AbortSignal): void {
+  const spec = slot.agent.worker!;
+  pool.run(
+    {
+      module: spec.module,
+      exportName: spec.exportName,
+      input: call.input,
+      timeoutMs: call.timeoutMs,
+      signal,
+      runId: call.runId,
+      stepId: call.stepId,
+      idempotencyKey: call.idempotencyKey,
+      attempt: call.attempt,
+      feedback: call.feedback,
+      describe: () => `agent ${slot.agent.id} on step ${call.stepId} of run ${call.runId}`,
+    },
+    (result) => finish(slot, life, call, result),
+  );
+}
+
+function inline(agent: Agent): Partial<InlineAgentDefinition> {
+  return agent.definition as Partial<InlineAgentDefinition>;
 }
 
 function finish(slot: InstanceSlot, life: Incarnation, call: AgentCall, outcome: CallOutcome): void {
@@ -212,7 +248,7 @@ function end(slot: InstanceSlot, life: Incarnation): void {
   life.abort.abort(stoppedError(slot));
   const queued = life.queue.splice(0);
   for (const call of queued) call.reply({ ok: false, error: stoppedValue(slot), requeue: true });
-  const teardown = slot.agent.definition.teardown;
+  const teardown = inline(slot.agent).teardown;
   if (teardown) {
     Promise.resolve()
       .then(() => teardown(life.state))

@@ -1,4 +1,5 @@
 import type { ErrorValue } from '../errors/index.js';
+import type { NormalisedPoolOptions, PoolOptions } from '../pool/index.js';
 import type { Duration } from '../util/index.js';
 
 /** A JSON Schema (draft 2020-12 subset that Ajv supports). Schemas are trusted code. */
@@ -61,8 +62,8 @@ export interface ValidationIssue {
   readonly message: string;
 }
 
-/** What users pass to `defineAgent`. */
-export interface AgentDefinition<I = any, O = any> {
+/** Options every agent kind shares. */
+export interface AgentOptions {
   /** Unique id, `[a-z0-9][a-z0-9._-]*`. */
   readonly id: string;
   /** What the agent can do; steps may ask for a capability instead of an id. @defaultValue [] */
@@ -72,17 +73,15 @@ export interface AgentDefinition<I = any, O = any> {
   readonly input?: JsonSchema;
   /** JSON Schema for the output, compiled once. */
   readonly output?: JsonSchema;
-  /** The work. Honour `ctx.signal`. */
-  execute(input: I, ctx: AgentContext): O | Promise<O>;
-  /** @defaultValue 30s */
+  /** For a worker agent, measured from when its task starts running in a worker, not from when it was queued. @defaultValue 30s */
   readonly timeout?: Duration;
   /** @defaultValue { max: 0 } */
   readonly retry?: RetryPolicy;
-  /** Calls one instance runs at once. @defaultValue 64 */
+  /** Calls one instance runs at once. @defaultValue 64; for a worker agent, its pool's maxThreads + maxQueue */
   readonly concurrency?: number;
   /** Instances (actors) of this agent. @defaultValue 1 */
   readonly instances?: number;
-  /** Messages one instance queues beyond `concurrency` before it reports backpressure. @defaultValue 1024 */
+  /** Messages one instance queues beyond `concurrency` before it reports backpressure. @defaultValue 1024; 0 for a worker agent (its pool queues) */
   readonly mailbox?: number;
   /** `false` disables it. @defaultValue { failureThreshold: 5, resetTimeout: '30s' } */
   readonly circuitBreaker?: CircuitBreakerOptions | false;
@@ -97,15 +96,52 @@ export interface AgentDefinition<I = any, O = any> {
    * one-hour TTL. @defaultValue false
    */
   readonly idempotent?: boolean | { readonly ttl: Duration };
+}
+
+/** An agent whose `execute` runs on the runtime's event loop: for I/O-bound work (calling a model, an API). */
+export interface InlineAgentDefinition<I = any, O = any> extends AgentOptions {
+  /** @defaultValue 'inline' */
+  readonly kind?: 'inline';
+  /** The work. Honour `ctx.signal`. */
+  execute(input: I, ctx: AgentContext): O | Promise<O>;
   /** Per-instance start-up; its result is `ctx.state`. A throw here is a crash handled by the supervisor. */
   setup?(info: { instance: number; signal: AbortSignal }): unknown;
   /** Per-instance shutdown. */
   teardown?(state: unknown): void | Promise<void>;
 }
 
+/**
+ * An agent whose work runs in a pool of worker threads (or child processes): for CPU-bound work
+ * (parsing, scoring, scanning) that must not block the event loop every run shares. Its module
+ * exports `execute(input, ctx: WorkerContext)` (or a default export) and sees only its task's input.
+ */
+export interface WorkerAgentDefinition extends AgentOptions {
+  readonly kind: 'worker';
+  /** The worker module: an absolute path or a `file:` URL, e.g. `new URL('./scan.task.ts', import.meta.url)`. */
+  readonly module: string | URL;
+  /** The module's export to call. @defaultValue 'execute' (or the default export) */
+  readonly export?: string;
+  /** The pool that runs it. @defaultValue one thread pool per agent with the defaults of `PoolOptions` */
+  readonly pool?: PoolOptions;
+}
+
+/** What users pass to `defineAgent`: an inline agent, or a worker agent (`kind: 'worker'`). */
+export type AgentDefinition<I = any, O = any> = InlineAgentDefinition<I, O> | WorkerAgentDefinition;
+
+/** Where a worker agent's work runs, after `defineAgent`. */
+export interface WorkerSpec {
+  /** `file:` URL of the module. */
+  readonly module: string;
+  readonly exportName: string;
+  readonly pool: NormalisedPoolOptions;
+}
+
 /** An agent after `defineAgent`: normalised options and compiled validators. */
 export interface Agent<I = any, O = any> {
   readonly id: string;
+  readonly kind: 'inline' | 'worker';
+  /** Set for a worker agent. */
+  readonly worker: WorkerSpec | null;
   readonly capabilities: readonly string[];
   readonly definition: AgentDefinition<I, O>;
   readonly timeoutMs: number;
@@ -121,6 +157,9 @@ export interface Agent<I = any, O = any> {
   validateInput(value: unknown): readonly ValidationIssue[] | null;
   validateOutput(value: unknown): readonly ValidationIssue[] | null;
 }
+
+/** An inline agent after `defineAgent` (its definition's `execute` can be called directly, e.g. in tests). */
+export type InlineAgent<I = any, O = any> = Agent<I, O> & { readonly definition: InlineAgentDefinition<I, O> };
 
 /** A step's failure as a value in the context: what the workflow's `onError` rules route on. */
 export type StepError = ErrorValue;

@@ -1,4 +1,5 @@
-import { type AgentDirectory, defineAgent, agentInstanceLogic, createSlot, type InstanceSlot, createRegistry, type Registry, type Agent, type AgentDefinition } from '../agents/index.js';
+import { type AgentDirectory, defineAgent, agentInstanceLogic, createSlot, type InstanceSlot, createRegistry, type Registry, type Agent, type AgentDefinition, type LazyPool } from '../agents/index.js';
+import type { Pools, TaskPool } from '../pool/index.js';
 import { addChild, createSupervisor, removeChild, type SupervisionEvent, type SupervisorOptions, type SupervisorRef } from './supervision/index.js';
 
 /** How the agents' supervisors behave. */
@@ -32,6 +33,7 @@ export class AgentHost implements AgentDirectory {
    */
   constructor(
     readonly supervisor: SupervisorRef,
+    readonly pools: Pools,
     options: { supervision?: AgentSupervision | undefined } = {},
   ) {
     this.#opts = options.supervision ?? DEFAULT_AGENT_SUPERVISION;
@@ -49,7 +51,11 @@ export class AgentHost implements AgentDirectory {
     const agent = defineAgent(def);
     this.registry.register(agent);
     const slots = Array.from({ length: agent.instances }, (_, i) => createSlot(agent, i));
-    for (const slot of slots) slot.onRoom = (id) => this.roomListener?.(id);
+    const pool = agent.worker ? this.#lazyPool(agent) : null;
+    for (const slot of slots) {
+      slot.onRoom = (id) => this.roomListener?.(id);
+      slot.pool = pool;
+    }
     this.#slots.set(agent.id, slots);
     const perAgent: SupervisorOptions = {
       id: `agent:${agent.id}`,
@@ -61,6 +67,23 @@ export class AgentHost implements AgentDirectory {
     };
     addChild(this.supervisor, { id: `agent:${agent.id}`, logic: createSupervisor(perAgent), restart: 'temporary' });
     return agent;
+  }
+
+  /** A worker agent's pool, created (and its workers started) on the agent's first call. */
+  #lazyPool(agent: Agent): LazyPool {
+    let pool: TaskPool | null = null;
+    const spec = agent.worker!;
+    return {
+      peek: () => pool,
+      get: () => {
+        if (pool === null) {
+          pool = this.pools.get(agent.id, spec.pool, spec.module);
+          // A shared pool frees room for every agent using it: wake this agent's waiters too.
+          pool.onRoom(() => this.roomListener?.(agent.id));
+        }
+        return pool;
+      },
+    };
   }
 
   /** Stop an agent's instances and forget it. */

@@ -1,9 +1,6 @@
-import { extname } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { isAgent, type Agent } from '../agents/index.js';
 import { TroupeError } from '../errors/index.js';
-
-const TS = new Set(['.ts', '.mts', '.cts']);
+import { importModule } from '../util/index.js';
 
 /**
  * Import an agent module and collect the agents it exports (named exports, the default export,
@@ -37,17 +34,4 @@ export async function loadAgentModule(file: string): Promise<Agent[]> {
     throw new TroupeError('TROUPE_MODULE_LOAD_FAILED', `agent module ${file} exports no agent (export the results of defineAgent)`, { data: { file } });
   }
   return agents;
-}
-
-async function importModule(file: string): Promise<Record<string, unknown>> {
-  const url = pathToFileURL(file).href;
-  if (!TS.has(extname(file))) return (await import(url)) as Record<string, unknown>;
-  try {
-    return (await import(url)) as Record<string, unknown>;
-  } catch (e) {
-    // Node 20 cannot strip types: load TypeScript through tsx (scoped, no global hooks).
-    if ((e as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
-    const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
-  }
 }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { Dispatcher, policyNames, type Agent, type AgentDefinition } from '../agents/index.js';
+import { Pools, type PoolStats } from '../pool/index.js';
 import { TroupeError } from '../errors/index.js';
 import type { Duration } from '../util/index.js';
 import { LmdbStore, MemoryStore, genesisHash, verifyChain, type ChainCheck, type RunRecord, type Store } from '../store/index.js';
@@ -62,6 +64,8 @@ export class TroupeRuntime implements Runtime {
   readonly agents: AgentHost;
   readonly dispatcher: Dispatcher;
   readonly workflows: WorkflowCatalog;
+  /** Worker agents' pools, created on first use, closed on stop. */
+  readonly pools = new Pools();
   readonly #stop = new AbortController();
   readonly #runs = new Map<string, RunCore>();
   readonly #finished = new Map<string, RunCore>();
@@ -83,7 +87,7 @@ export class TroupeRuntime implements Runtime {
       onEvent: (e) => this.agents.handle(e),
       onEscalate: () => undefined, // agents' failures are contained below `agents`; nothing reaches the root
     });
-    this.agents = new AgentHost(this.tree.agents, { supervision: options.supervision });
+    this.agents = new AgentHost(this.tree.agents, this.pools, { supervision: options.supervision });
     this.dispatcher = new Dispatcher({
       directory: this.agents,
       policy: options.policy ?? 'round-robin',
@@ -250,6 +254,10 @@ export class TroupeRuntime implements Runtime {
     this.agents.registry.setWeight(agentId, weight);
   }
 
+  poolStats(): PoolStats[] {
+    return this.pools.stats();
+  }
+
   /** Observe every run's events (metrics, inspector). Returns the unsubscribe function. */
   on(listener: (event: RunEvent) => void): () => void {
     this.#listeners.add(listener);
@@ -280,6 +288,8 @@ export class TroupeRuntime implements Runtime {
     for (const run of this.#runs.values()) run.interrupt();
     this.#runs.clear();
     this.tree.root.stop();
+    // Runs were interrupted, so their tasks are cancelled: running ones get their grace, then their workers are terminated.
+    await this.pools.close();
     // A store the caller passed in is the caller's to close (it may outlive this runtime).
     if (this.#ownsStore) await this.store.close();
   }
@@ -332,6 +342,11 @@ export class TroupeRuntime implements Runtime {
       for (const agent of await loadAgentModule(file)) {
         if (this.agents.agent(agent.id) !== agent) this.agents.register(agent);
       }
+    }
+    // Loading the same file again defines equal worker agents: they are the ones registered already.
+    for (const agent of loaded.workerAgents) {
+      const known = this.agents.agent(agent.id);
+      if (known === undefined || !isDeepStrictEqual(known.definition, agent.definition)) this.agents.register(agent);
     }
     for (const sub of loaded.subWorkflows.values()) await this.#registerModules(sub);
   }

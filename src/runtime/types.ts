@@ -1,4 +1,5 @@
 import type { Agent, AgentDefinition, PolicyName } from '../agents/index.js';
+import type { PoolStats } from '../pool/index.js';
 import type { Durability, Store } from '../store/index.js';
 import type { AgentSupervision } from './agent-host.js';
 import type { RunHandle, WorkflowDefinition } from '../workflow/index.js';
@@ -49,6 +50,8 @@ export interface StartOptions {
 export interface Runtime {
   /** Register an agent; its instances start under the agents supervisor. */
   registerAgent(agent: Agent | AgentDefinition): Agent;
+  /** Counters of every worker pool created so far (workers, running, queued, timeouts, recycled, ...). */
+  poolStats(): PoolStats[];
   /** Verify and register a workflow by its name. @throws `TROUPE_WORKFLOW_INVALID` */
   registerWorkflow(definition: WorkflowDefinition): void;
   /** Start a run of a registered workflow (by name) or of a definition. @throws `TROUPE_RUN_INPUT_INVALID`, `TROUPE_WORKFLOW_NOT_FOUND`, `TROUPE_RUNTIME_STOPPED` */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, defineAgent, TroupeError, type AgentContext, type Agent, type AgentDefinition, type RunHandle, type RuntimeOptions, type TroupeRuntime } from '../../src/index.js';
+import { createRuntime, defineAgent, TroupeError, type AgentContext, type Agent, type AgentDefinition, type InlineAgentDefinition, type RunHandle, type RuntimeOptions, type TroupeRuntime } from '../../src/index.js';
 import { deferred, failureOf, seeded, until } from '../workflow/run-helpers.js';
 
 let rt: TroupeRuntime | undefined;
@@ -262,7 +262,7 @@ describe('the dispatcher', () => {
   });
 
   describe('routing by capability', () => {
-    const pool = (ids: string[], log: string[], opts: Partial<AgentDefinition> = {}) =>
+    const pool = (ids: string[], log: string[], opts: Partial<InlineAgentDefinition> = {}) =>
       ids.map((id) => defineAgent({ id, capabilities: ['work'], ...opts, execute: () => (log.push(id), id) }));
 
     it('alternates between agents with round-robin', async () => {

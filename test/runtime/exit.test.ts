@@ -20,6 +20,6 @@ describe('a process using the runtime', () => {
     expect(signal, `killed after ${elapsed} ms: the process did not exit by itself\n${stderr}`).toBeNull();
     expect(code, stderr).toBe(0);
     expect(elapsed).toBeLessThan(10_000);
-    expect(JSON.parse(stdout.trim())).toEqual({ completed: 5, interrupted: ['TROUPE_RUNTIME_STOPPED', 'TROUPE_RUNTIME_STOPPED'] });
+    expect(JSON.parse(stdout.trim())).toEqual({ completed: 5, interrupted: ['TROUPE_RUNTIME_STOPPED', 'TROUPE_RUNTIME_STOPPED', 'TROUPE_RUNTIME_STOPPED'] });
   });
 });
