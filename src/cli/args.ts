@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { TroupeError } from '../errors/index.js';
+import { TroupeError, isTroupeError } from '../errors/index.js';
 import type { Durability } from '../store/index.js';
+import { parseJsonStream } from '../util/index.js';
 
 /** Options of `troupe run`. */
 export interface RunArgs {
@@ -309,8 +310,13 @@ export function usage(detail: string): TroupeError {
   return new TroupeError('TROUPE_CLI_USAGE', `${detail}; ${HELP_HINT}`);
 }
 
+/** Read size of `--input @file`: the file is parsed as it streams in, one chunk at a time. */
+const INPUT_CHUNK_BYTES = 1024 * 1024;
+
 /**
- * Resolve the `--input` flag: inline JSON, `@path` to a JSON file, or `{}` when absent.
+ * Resolve the `--input` flag: inline JSON, `@path` to a JSON file, or `{}` when absent. A file is
+ * streamed through the parser, never read into one string, so its size is bounded by the memory
+ * the parsed value takes, not by V8's longest string (~512 MiB).
  *
  * @param value - the flag's raw value.
  * @param cwd - directory a relative `@path` resolves against.
@@ -322,15 +328,16 @@ export async function readInputFlag(value: string | undefined, cwd: string): Pro
   if (!value.startsWith('@')) return parseJson(value, '--input');
   const path = value.slice(1);
   if (path === '') throw new TroupeError('TROUPE_CLI_INPUT_INVALID', '--input @: missing file name after @');
-  let text: string;
   try {
-    text = await readFile(resolve(cwd, path), 'utf8');
+    const file = createReadStream(resolve(cwd, path), { highWaterMark: INPUT_CHUNK_BYTES });
+    return await parseJsonStream(file, { what: `--input @${path}`, file: path });
   } catch (e) {
+    if (isTroupeError(e)) throw e;
+    // The stream reports a missing file or a directory when it is first read.
     const code = (e as { code?: string }).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? (e instanceof Error ? e.message : String(e));
     throw new TroupeError('TROUPE_CLI_INPUT_INVALID', `--input @${path}: cannot read ${path}: ${why}`, { cause: e, data: { flag: '--input', file: path } });
   }
-  return parseJson(text, `--input @${path}`, path);
 }
 
 function parseJson(text: string, what: string, file?: string): unknown {
