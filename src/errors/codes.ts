@@ -17,6 +17,12 @@ export const ErrorCodes = {
   AGENT_UNAVAILABLE: 'TROUPE_AGENT_UNAVAILABLE',
   /** An agent instance crashed (its `setup` failed or it raised a crash); its supervisor decides. */
   AGENT_CRASHED: 'TROUPE_AGENT_CRASHED',
+  /** A worker agent's task exhausted its worker's heap (`resourceLimits`); the worker was replaced. */
+  AGENT_OUT_OF_MEMORY: 'TROUPE_AGENT_OUT_OF_MEMORY',
+  /** A worker (thread or child process) exited or crashed while running a task (`process.exit()`, a signal); `data.exitCode` says how. */
+  WORKER_EXITED: 'TROUPE_WORKER_EXITED',
+  /** A pool gave up: its workers failed to start several times in a row (a worker module that throws on load). */
+  POOL_WORKER_FAILED: 'TROUPE_POOL_WORKER_FAILED',
   /** An agent definition passed to `defineAgent` is malformed. */
   AGENT_DEFINITION_INVALID: 'TROUPE_AGENT_DEFINITION_INVALID',
   /** The agent's circuit breaker is open: calls are refused until it half-opens. */
