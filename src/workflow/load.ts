@@ -1,7 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { TroupeError } from '../errors/index.js';
+import { defineAgent, type Agent } from '../agents/index.js';
+import { isTroupeError, TroupeError } from '../errors/index.js';
 import { deepFreeze } from '../util/index.js';
 import type { WorkflowDefinition, WorkflowIssue } from './types.js';
 import { isError, isWorkflowPath, verifyWorkflow, workflowInvalid, type SourceLocator } from './verify.js';
@@ -15,8 +17,13 @@ export interface LoadedWorkflow {
   readonly file: string;
   /** Absolute path of the file's directory. */
   readonly dir: string;
-  /** Absolute paths of the `agents` entries, resolved against `dir`. */
+  /** Absolute paths of the `agents` entries that are module paths, resolved against `dir`. */
   readonly agentModules: readonly string[];
+  /**
+   * The worker agents declared inline in `agents`, in order: their `module` resolved against
+   * `dir`, checked and normalised by `defineAgent` (not registered, their pools not started).
+   */
+  readonly workerAgents: readonly Agent[];
   /** Sub-workflows loaded from files, keyed by the `workflow:` value as written in this file. */
   readonly subWorkflows: ReadonlyMap<string, LoadedWorkflow>;
   /** Maps a JSON pointer into this file to a line and column (pass it to `assertValidWorkflow`). */
@@ -53,8 +60,9 @@ export function parseWorkflow(text: string, file: string): WorkflowDefinition {
 }
 
 /**
- * Load a workflow file, its sub-workflow files (recursively, each once, refusing cycles) and the
- * absolute paths of its agent modules (not imported here).
+ * Load a workflow file, its sub-workflow files (recursively, each once, refusing cycles), the
+ * absolute paths of its agent modules (not imported here) and the worker agents it declares
+ * (defined with `defineAgent`: a bad option or a missing module file fails the load, located).
  *
  * @param path - the workflow file, absolute or relative to the working directory.
  * @throws TroupeError `TROUPE_WORKFLOW_LOAD_FAILED` when a file cannot be read or parsed,
@@ -70,6 +78,7 @@ async function loadRecursive(file: string, chain: readonly string[], done: Map<s
   const text = await readText(file);
   const { definition, source, warnings } = verifyParsed(parseSource(text, file));
   const dir = dirname(file);
+  const workerAgents = await defineWorkerAgents(definition, dir, source);
   const subWorkflows = new Map<string, LoadedWorkflow>();
   for (const [id, step] of Object.entries(definition.steps)) {
     if (!('workflow' in step) || !isWorkflowPath(step.workflow) || subWorkflows.has(step.workflow)) continue;
@@ -96,13 +105,75 @@ async function loadRecursive(file: string, chain: readonly string[], done: Map<s
     definition,
     file,
     dir,
-    agentModules: Object.freeze((definition.agents ?? []).map((a) => resolve(dir, a))),
+    agentModules: Object.freeze((definition.agents ?? []).flatMap((a) => (typeof a === 'string' ? [resolve(dir, a)] : []))),
+    workerAgents: Object.freeze(workerAgents),
     subWorkflows,
     source,
     warnings,
   });
   done.set(file, loaded);
   return loaded;
+}
+
+/**
+ * Define the worker agents a file declares, so that a bad declaration fails the load rather than
+ * the agent's first call. `defineAgent` names the field it rejects (`pool.maxQueue`,
+ * `capabilities[0]`); it becomes a JSON pointer under the entry (`/agents/1/pool/maxQueue`).
+ */
+async function defineWorkerAgents(def: WorkflowDefinition, dir: string, source: SourceLocator): Promise<Agent[]> {
+  const agents: Agent[] = [];
+  const issues: WorkflowIssue[] = [];
+  const declared = new Map<string, string>();
+  for (const [i, entry] of (def.agents ?? []).entries()) {
+    if (typeof entry === 'string') continue;
+    const at = `/agents/${i}`;
+    const first = declared.get(entry.id);
+    if (first !== undefined) {
+      issues.push(locateIn(source, { path: `${at}/id`, message: `agent "${entry.id}" is already declared at ${first}` }));
+      continue;
+    }
+    declared.set(entry.id, at);
+    const module = entry.module.startsWith('file:') ? entry.module : resolve(dir, entry.module);
+    const missing = await missingFile(module);
+    if (missing !== undefined) {
+      issues.push(locateIn(source, { path: `${at}/module`, message: `cannot find worker module "${entry.module}": ${missing}` }));
+      continue;
+    }
+    try {
+      agents.push(defineAgent({ ...entry, module }));
+    } catch (e) {
+      if (!isTroupeError(e) || e.code !== 'TROUPE_AGENT_DEFINITION_INVALID') throw e;
+      issues.push(locateIn(source, definitionIssue(e, at)));
+    }
+  }
+  if (issues.length > 0) throw workflowInvalid(issues, source.file);
+  return agents;
+}
+
+/** Why a worker module path is not a file, or `undefined` when it is (or is a URL `defineAgent` judges). */
+async function missingFile(module: string): Promise<string | undefined> {
+  let path: string;
+  try {
+    path = module.startsWith('file:') ? fileURLToPath(module) : module;
+  } catch {
+    return undefined;
+  }
+  try {
+    return (await stat(path)).isFile() ? undefined : `${path} is not a file`;
+  } catch {
+    return `no such file ${path}`;
+  }
+}
+
+/** A `TROUPE_AGENT_DEFINITION_INVALID` from `defineAgent` as an issue at the field it names. */
+function definitionIssue(e: TroupeError, at: string): WorkflowIssue {
+  const field = (e.data as { field?: unknown } | undefined)?.field;
+  const segments = typeof field === 'string' && field !== '' ? field.replace(/\[(\d+)\]/g, '.$1').split('.') : [];
+  const path = [at, ...segments.map(escapePointer)].join('/');
+  // The message repeats the agent and the field, which the located path already names.
+  let message = e.message.replace(/^agent (?:"[^"]*"|definition): /, '');
+  if (typeof field === 'string' && message.startsWith(`${field}: `)) message = message.slice(field.length + 2);
+  return { path, message };
 }
 
 async function readText(file: string): Promise<string> {

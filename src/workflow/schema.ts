@@ -93,6 +93,21 @@ const PATTERN_MESSAGES: Record<string, string> = {
   '#/properties/name/pattern': 'must be a workflow name: letters, digits, ".", "_" or "-", not starting with "." or "-"',
 };
 
+/**
+ * Messages chosen by where the value is: Ajv restarts `schemaPath` inside a `$ref`'d definition
+ * that is compiled on its own (as `workerAgent` and `pool` are), so it cannot tell them apart.
+ */
+const MESSAGES_AT: readonly { readonly keyword: string; readonly at: RegExp; readonly message: string }[] = [
+  { keyword: 'type', at: /^\/agents\/\d+$/, message: 'must be an agent-module path (a string) or a worker agent declaration (an object)' },
+  { keyword: 'pattern', at: /^\/agents\/\d+\/export$/, message: 'must be an export name: a JavaScript identifier such as execute' },
+  { keyword: 'minProperties', at: /^\/agents\/\d+\/fallback$/, message: 'must name an agent or a capability' },
+  { keyword: 'pattern', at: /^\/agents\/\d+\/pool\/shared$/, message: 'must be a pool name: lowercase letters, digits, ".", "_" or "-", starting with a letter or digit' },
+];
+
+function messageAt(keyword: string, at: string): string | undefined {
+  return MESSAGES_AT.find((m) => m.keyword === keyword && m.at.test(at))?.message;
+}
+
 function mapErrors(errors: readonly ErrorObject[], known: readonly string[]): WorkflowIssue[] {
   const out: WorkflowIssue[] = [];
   const seen = new Set<string>();
@@ -132,16 +147,16 @@ function mapErrors(errors: readonly ErrorObject[], known: readonly string[]): Wo
         break;
       }
       case 'type':
-        push(at, `must be ${joinOr(String(params.type).split(','))}, got ${describe(e.data)}`);
+        push(at, `${messageAt('type', at) ?? `must be ${joinOr(String(params.type).split(','))}`}, got ${describe(e.data)}`);
         break;
       case 'enum':
         push(at, `must be one of ${joinOr((params.allowedValues as unknown[]).map((v) => JSON.stringify(v)))}, got ${describe(e.data)}`);
         break;
       case 'pattern':
-        push(at, `${PATTERN_MESSAGES[e.schemaPath] ?? `must match ${String(params.pattern)}`}, got ${describe(e.data)}`);
+        push(at, `${PATTERN_MESSAGES[e.schemaPath] ?? messageAt('pattern', at) ?? `must match ${String(params.pattern)}`}, got ${describe(e.data)}`);
         break;
       default:
-        push(at, `${e.message ?? 'is invalid'}${typeof e.data === 'object' ? '' : `, got ${describe(e.data)}`}`);
+        push(at, `${messageAt(e.keyword, at) ?? e.message ?? 'is invalid'}${typeof e.data === 'object' ? '' : `, got ${describe(e.data)}`}`);
     }
   }
   return out;

@@ -1,4 +1,4 @@
-import type { JsonSchema, PolicyName, RetryPolicy } from '../agents/index.js';
+import type { JsonSchema, PolicyName, RetryPolicy, WorkerAgentDefinition } from '../agents/index.js';
 import type { ErrorValue } from '../errors/index.js';
 import type { ContextEntry, RunRecord, RunStatus } from '../store/index.js';
 import type { Duration } from '../util/index.js';
@@ -109,6 +109,26 @@ export interface ApprovalStep extends StepBase {
 /** Any step. */
 export type StepDefinition = TaskStep | ParallelStep | MapStep | WorkflowStep | ApprovalStep;
 
+/**
+ * A worker agent declared in a workflow file's `agents:` list: the options of a
+ * {@link WorkerAgentDefinition}, with `module` relative to the workflow file (or absolute, or a
+ * `file:` URL). Loading the file resolves the path and checks the declaration with `defineAgent`.
+ *
+ * @example
+ * ```yaml
+ * agents:
+ *   - id: log-scan
+ *     kind: worker
+ *     module: ./log-scan.task.ts
+ *     capabilities: [log-search]
+ *     pool: { maxThreads: 2, maxQueue: 32 }
+ * ```
+ */
+export interface WorkflowWorkerAgent extends Omit<WorkerAgentDefinition, 'module'> {
+  /** The worker module, relative to the workflow file, absolute, or a `file:` URL. */
+  readonly module: string;
+}
+
 /** A workflow definition, as written in YAML/JSON or produced by the builder. */
 export interface WorkflowDefinition {
   readonly name: string;
@@ -118,8 +138,11 @@ export interface WorkflowDefinition {
   readonly input?: JsonSchema;
   /** Expression for the run's output. @defaultValue the output of the last step that ran */
   readonly output?: Expression;
-  /** Agent modules to load, relative to the workflow file (YAML/JSON only). */
-  readonly agents?: readonly string[];
+  /**
+   * Agents to load (YAML/JSON only): agent-module paths relative to the workflow file, or worker
+   * agents declared inline.
+   */
+  readonly agents?: readonly (string | WorkflowWorkerAgent)[];
   /** First step. @defaultValue the first key of `steps` */
   readonly start?: string;
   readonly steps: { readonly [id: string]: StepDefinition };

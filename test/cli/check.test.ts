@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { fixture, testIO } from './helpers.js';
@@ -29,6 +32,32 @@ describe('troupe check', () => {
     const io = testIO();
     expect(await main(['check', fixture('missing-agent.yaml')], io)).toBe(1);
     expect(io.err()).toMatch(/^troupe: TROUPE_WORKFLOW_INVALID: .*\/steps\/greet\/agent: no agent is registered with id "no-such-agent"\n$/);
+  });
+
+  it('passes a workflow whose steps name a worker agent it declares, by id and by capability', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'troupe-cli-check-'));
+    try {
+      writeFileSync(join(dir, 'scan.task.ts'), 'export function execute(input: { text: string }) { return { length: input.text.length }; }\n');
+      const file = join(dir, 'scan.yaml');
+      writeFileSync(
+        file,
+        [
+          'name: scan',
+          'agents:',
+          '  - { id: scanner, kind: worker, module: ./scan.task.ts, capabilities: [scanning], pool: { maxThreads: 1, maxQueue: 4 } }',
+          'steps:',
+          '  first: { agent: scanner, next: second }',
+          '  second: { capability: scanning }',
+          '',
+        ].join('\n'),
+      );
+      const io = testIO();
+      expect(await main(['check', file], io)).toBe(0);
+      expect(io.out()).toBe('ok: scan (2 steps, agents: scanner)\n');
+      expect(io.err()).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('checks the shipped demo crews', async () => {
