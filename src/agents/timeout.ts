@@ -1,4 +1,5 @@
 import { TroupeError } from '../errors/index.js';
+import { onAbort } from '../util/index.js';
 
 /** The longest timer Node can arm: a longer `setTimeout` fires at once (TimeoutOverflowWarning). */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -95,19 +96,17 @@ export function guard<T>(
       onError(e);
     }
   };
-  const call: Call = { controller: target, reject, timer: undefined, links: undefined, onParentAbort: undefined, ms, describe };
+  const call: Call = { controller: target, reject, timer: undefined, unlink: undefined, ms, describe };
   if (ms < Infinity) {
     const left = ms - (Date.now() - started);
     call.timer = setTimeout(onTimeout, left > MAX_TIMER_MS ? MAX_TIMER_MS : left > 0 ? left : 0, call);
   }
   if (parent !== undefined) {
-    const onParentAbort = (): void => {
+    call.unlink = onAbort(parent, () => {
       clearTimeout(call.timer);
       reject(parent.reason);
       target.abort(parent.reason);
-    };
-    call.onParentAbort = onParentAbort;
-    call.links = link(parent, onParentAbort);
+    });
   }
   try {
     result.then(
@@ -135,50 +134,23 @@ interface Call {
   readonly controller: AbortTarget;
   readonly reject: (e: unknown) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
-  links: Set<() => void> | undefined;
-  onParentAbort: (() => void) | undefined;
+  unlink: (() => void) | undefined;
   readonly ms: number;
   readonly describe: (() => string) | undefined;
 }
 
 function settle(call: Call): void {
   clearTimeout(call.timer);
-  if (call.links !== undefined) call.links.delete(call.onParentAbort!);
+  call.unlink?.();
 }
 
 function onTimeout(call: Call): void {
-  if (call.links !== undefined) call.links.delete(call.onParentAbort!);
+  call.unlink?.();
   const err = new TroupeError('TROUPE_AGENT_TIMEOUT', `${describeSafely(call.describe)} timed out after ${call.ms}ms`, {
     data: { timeoutMs: call.ms },
   });
   call.reject(err);
   call.controller.abort(err);
-}
-
-// One 'abort' listener per parent signal, fanning out to the calls pending on it. A listener per
-// call would make each removal O(listeners) (10k calls in flight on one runtime signal cost ~500
-// µs each) and trip Node's MaxListenersExceededWarning. Keyed weakly by the caller's signal, so it
-// holds no state of its own: two runtimes never share a signal, and a dropped signal is collected.
-const links = new WeakMap<AbortSignal, Set<() => void>>();
-
-function link(parent: AbortSignal, onAbort: () => void): Set<() => void> {
-  let set = links.get(parent);
-  if (set === undefined) {
-    const calls = new Set<() => void>();
-    links.set(parent, calls);
-    parent.addEventListener(
-      'abort',
-      () => {
-        links.delete(parent);
-        for (const f of calls) f();
-        calls.clear();
-      },
-      { once: true },
-    );
-    set = calls;
-  }
-  set.add(onAbort);
-  return set;
 }
 
 function describeSafely(describe: (() => string) | undefined): string {

@@ -1,4 +1,5 @@
 import type { ErrorValue } from '../errors/index.js';
+import { onAbort } from '../util/index.js';
 import { ABORT_CANCEL, ABORT_TIMEOUT } from './slots.js';
 import type { NormalisedPoolOptions, PoolStats, PoolTask, TaskPool, TaskResult } from './types.js';
 
@@ -15,7 +16,8 @@ export interface Job {
   /** Set when the pool killed the worker running it (so its error is reported as this reason). */
   killed: StopReason | null;
   timer: ReturnType<typeof setTimeout> | undefined;
-  onAbort: (() => void) | null;
+  /** Unregisters the job from its signal's abort fan-out. */
+  unwatch: (() => void) | null;
   /** The executor's own bookkeeping (slot, worker, ...). */
   handle: unknown;
 }
@@ -66,7 +68,7 @@ export class PoolCore implements TaskPool {
   ) {}
 
   run(task: PoolTask, done: (result: TaskResult) => void): void {
-    const job: Job = { task, done, started: false, settled: false, killed: null, timer: undefined, onAbort: null, handle: undefined };
+    const job: Job = { task, done, started: false, settled: false, killed: null, timer: undefined, unwatch: null, handle: undefined };
     if (this.#closed) return later(done, { ok: false, error: stoppedError(this.name) });
     if (task.signal?.aborted) return later(done, { ok: false, error: abortValue(task) });
     const waiting = this.#queue.length - this.#head;
@@ -217,7 +219,7 @@ export class PoolCore implements TaskPool {
   #watchAbort(job: Job): void {
     const signal = job.task.signal;
     if (!signal) return;
-    job.onAbort = () => {
+    job.unwatch = onAbort(signal, () => {
       if (job.settled) return;
       if (!job.started && !this.#running_.has(job)) {
         // Still queued: drop it.
@@ -229,15 +231,14 @@ export class PoolCore implements TaskPool {
       this.executor.requestStop(job, ABORT_CANCEL);
       clearTimeout(job.timer);
       job.timer = setTimeout(() => this.#killCancelled(job), this.options.terminateAfterMs);
-    };
-    signal.addEventListener('abort', job.onAbort, { once: true });
+    });
   }
 
   #finish(job: Job, result: TaskResult, wasRunning: boolean): void {
     if (job.settled) return;
     job.settled = true;
     clearTimeout(job.timer);
-    if (job.onAbort) job.task.signal?.removeEventListener('abort', job.onAbort);
+    job.unwatch?.();
     if (wasRunning && this.#running_.delete(job)) this.#running--;
     if (result.ok) this.#completed++;
     else {

@@ -4,15 +4,17 @@
  * (piscinajs/piscina#869); troupe measures timeouts from this start stamp instead, without a
  * message per task: the worker stores one integer, the pool reads it when a deadline timer fires.
  *
- * Layout per slot: [state, started, abort]. `started` is milliseconds since the table's epoch,
+ * Layout per slot: [state, started, abort, threadId]. `started` is milliseconds since the table's epoch,
  * truncated to int32: differences are exact for spans below 2^31 ms (~24.8 days), which bounds
  * every timeout.
  */
 export class SlotTable {
-  static readonly FIELDS = 3;
+  static readonly FIELDS = 4;
   static readonly IDLE = 0;
   static readonly QUEUED = 1;
   static readonly RUNNING = 2;
+  /** The worker has its answer and is sending it. */
+  static readonly ANSWERED = 3;
 
   readonly #cells: Int32Array;
   readonly #free: number[];
@@ -54,13 +56,23 @@ export class SlotTable {
 
   /** Whether the worker has started the task in `slot`. */
   started(slot: number): boolean {
-    return Atomics.load(this.#cells, slot * SlotTable.FIELDS) === SlotTable.RUNNING;
+    return Atomics.load(this.#cells, slot * SlotTable.FIELDS) >= SlotTable.RUNNING;
+  }
+
+  /** Whether the worker had its answer (so a death now is the answer failing to cross, not the task). */
+  answered(slot: number): boolean {
+    return Atomics.load(this.#cells, slot * SlotTable.FIELDS) === SlotTable.ANSWERED;
   }
 
   /** Milliseconds the task in `slot` has been running (0 when it has not started). */
   runningFor(slot: number, now = Date.now()): number {
     if (!this.started(slot)) return 0;
     return (this.#rel(now) - Atomics.load(this.#cells, slot * SlotTable.FIELDS + 1)) | 0;
+  }
+
+  /** The worker thread running the task in `slot` (0 before it started). */
+  threadOf(slot: number): number {
+    return this.started(slot) ? Atomics.load(this.#cells, slot * SlotTable.FIELDS + 3) : 0;
   }
 
   /** Ask the task in `slot` to stop (its `throwIfAborted` throws). */
@@ -70,10 +82,16 @@ export class SlotTable {
 
   // ---- worker side -------------------------------------------------------------------------
 
-  /** Record that the task in `slot` starts now. */
-  markStarted(slot: number, now = Date.now()): void {
+  /** Record that the task in `slot` starts now, on thread `threadId`. */
+  markStarted(slot: number, threadId: number, now = Date.now()): void {
     Atomics.store(this.#cells, slot * SlotTable.FIELDS + 1, this.#rel(now));
+    Atomics.store(this.#cells, slot * SlotTable.FIELDS + 3, threadId);
     Atomics.store(this.#cells, slot * SlotTable.FIELDS, SlotTable.RUNNING);
+  }
+
+  /** Record that the task in `slot` has its answer. */
+  markAnswered(slot: number): void {
+    Atomics.store(this.#cells, slot * SlotTable.FIELDS, SlotTable.ANSWERED);
   }
 
   /** 0 = go on; 1 = timed out; 2 = cancelled. */

@@ -27,6 +27,8 @@ const ABORT_POLL_MS = 50;
  */
 export class TaskRunner {
   readonly #modules = new Map<string, Promise<Record<string, unknown>>>();
+  /** Resolved task functions by `module#export`: the per-task path needs no await. */
+  readonly #fns = new Map<string, TaskFn>();
   /** Tasks this worker ran (for recycling). */
   count = 0;
 
@@ -41,64 +43,38 @@ export class TaskRunner {
     return p;
   }
 
-  /** Run one task to its reply; never rejects. */
-  async run(msg: TaskMessage, hooks: RunnerHooks): Promise<RunnerOutcome> {
+  /** Run one task to its reply; never throws or rejects. A synchronous task is answered synchronously. */
+  run(msg: TaskMessage, hooks: RunnerHooks): RunnerOutcome | Promise<RunnerOutcome> {
     this.count++;
-    let execute: (input: unknown, ctx: WorkerContext) => unknown;
-    try {
-      execute = await this.#resolve(msg);
-    } catch (e) {
-      return failure(isTroupeError(e) ? toErrorValue(e) : { code: 'TROUPE_MODULE_LOAD_FAILED', message: `cannot load worker module ${msg.module}: ${messageOf(e)}`, data: { module: msg.module } });
-    }
+    const fn = this.#fns.get(msg.module + '#' + msg.exportName);
+    if (fn !== undefined) return this.#execute(fn, msg, hooks);
+    return this.#resolve(msg).then(
+      (f) => this.#execute(f, msg, hooks),
+      (e: unknown) =>
+        failure(isTroupeError(e) ? toErrorValue(e) : { code: 'TROUPE_MODULE_LOAD_FAILED', message: `cannot load worker module ${msg.module}: ${messageOf(e)}`, data: { module: msg.module } }),
+    );
+  }
+
+  #execute(execute: TaskFn, msg: TaskMessage, hooks: RunnerHooks): RunnerOutcome | Promise<RunnerOutcome> {
     hooks.started();
-    const startedAt = Date.now();
-    const deadline = startedAt + msg.timeoutMs;
-    const ac = new AbortController();
-    const describe = `step ${msg.stepId} of run ${msg.runId}`;
-    const timeoutError = (): TroupeError =>
-      new TroupeError('TROUPE_AGENT_TIMEOUT', `worker task for ${describe} timed out after ${msg.timeoutMs}ms`, { data: { timeoutMs: msg.timeoutMs } });
-    const check = (): void => {
-      if (ac.signal.aborted) return;
-      const flag = hooks.abortRequested();
-      if (flag === 2) ac.abort(new TroupeError('TROUPE_RUN_CANCELLED', `${describe} was cancelled`));
-      else if (flag === 1 || Date.now() >= deadline) ac.abort(timeoutError());
-    };
-    const ctx: WorkerContext = {
-      signal: ac.signal,
-      deadline,
-      throwIfAborted() {
-        check();
-        ac.signal.throwIfAborted();
-      },
-      attempt: msg.attempt,
-      runId: msg.runId,
-      stepId: msg.stepId,
-      idempotencyKey: msg.idempotencyKey,
-      feedback: msg.feedback,
-    };
-    let output: unknown;
+    const ctx = new TaskContext(msg, hooks, Date.now() + msg.timeoutMs);
+    let result: unknown;
     try {
       const input = decodePayload(msg.payload);
       // Cancelled (or timed out) while it waited for this worker to start: do not begin.
       ctx.throwIfAborted();
-      let result = execute(input, ctx);
-      if (isThenable(result)) result = await watch(result, ac, check, deadline, timeoutError);
-      output = result;
+      result = execute(input, ctx);
     } catch (e) {
       return failure(toErrorValue(e));
     }
-    // A result that arrives after the deadline is a timeout, as it is for an inline agent.
-    if (Date.now() > deadline) return failure(toErrorValue(timeoutError()));
-    let encoded: Encoded;
-    try {
-      encoded = encodePayload(output);
-    } catch (e) {
-      return failure({ code: 'TROUPE_AGENT_OUTPUT_INVALID', message: `output of worker task for ${describe} cannot be sent back: ${messageOf(e)}` });
-    }
-    return { reply: { ok: true, payload: encoded.payload }, transfer: encoded.transfer };
+    if (!isThenable(result)) return reply(ctx, result);
+    return watch(result, ctx).then(
+      (output) => reply(ctx, output),
+      (e: unknown) => failure(toErrorValue(e)),
+    );
   }
 
-  async #resolve(msg: TaskMessage): Promise<(input: unknown, ctx: WorkerContext) => unknown> {
+  async #resolve(msg: TaskMessage): Promise<TaskFn> {
     const mod = await this.preload(msg.module);
     const fn = mod[msg.exportName] ?? (msg.exportName === 'execute' ? mod['default'] : undefined);
     if (typeof fn !== 'function') {
@@ -106,25 +82,105 @@ export class TaskRunner {
         data: { module: msg.module, export: msg.exportName },
       });
     }
-    return fn as (input: unknown, ctx: WorkerContext) => unknown;
+    this.#fns.set(msg.module + '#' + msg.exportName, fn as TaskFn);
+    return fn as TaskFn;
   }
 }
 
-/** Await `p`, aborting `ac` at the deadline or on a cancellation request; the task gets a chance to honour its signal. */
-function watch(p: PromiseLike<unknown>, ac: AbortController, check: () => void, deadline: number, timeoutError: () => TroupeError): Promise<unknown> {
+type TaskFn = (input: unknown, ctx: WorkerContext) => unknown;
+
+/**
+ * What a task's `execute` gets. Its AbortController is created on first read of `signal`: a
+ * synchronous task that only calls `throwIfAborted` costs no controller.
+ */
+class TaskContext implements WorkerContext {
+  #controller: AbortController | null = null;
+  #reason: TroupeError | null = null;
+
+  constructor(
+    private readonly msg: TaskMessage,
+    private readonly hooks: RunnerHooks,
+    readonly deadline: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.#reason !== null) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  get attempt(): number {
+    return this.msg.attempt;
+  }
+  get runId(): string {
+    return this.msg.runId;
+  }
+  get stepId(): string {
+    return this.msg.stepId;
+  }
+  get idempotencyKey(): string {
+    return this.msg.idempotencyKey;
+  }
+  get feedback(): unknown {
+    return this.msg.feedback;
+  }
+
+  /** The reason to stop, once there is one (deadline passed, timed out or cancelled by the pool). */
+  check(): TroupeError | null {
+    if (this.#reason !== null) return this.#reason;
+    const flag = this.hooks.abortRequested();
+    if (flag === 2) this.#abort(new TroupeError('TROUPE_RUN_CANCELLED', `${this.#describe()} was cancelled`));
+    else if (flag === 1 || Date.now() >= this.deadline) this.#abort(this.timeoutError());
+    return this.#reason;
+  }
+
+  throwIfAborted(): void {
+    const reason = this.check();
+    if (reason !== null) throw reason;
+  }
+
+  timeoutError(): TroupeError {
+    return new TroupeError('TROUPE_AGENT_TIMEOUT', `worker task for ${this.#describe()} timed out after ${this.msg.timeoutMs}ms`, { data: { timeoutMs: this.msg.timeoutMs } });
+  }
+
+  #abort(reason: TroupeError): void {
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+
+  #describe(): string {
+    return `step ${this.msg.stepId} of run ${this.msg.runId}`;
+  }
+}
+
+/** Encode a task's output; one that arrives after the deadline is a timeout, as it is for an inline agent. */
+function reply(ctx: TaskContext, output: unknown): RunnerOutcome {
+  if (Date.now() > ctx.deadline) return failure(toErrorValue(ctx.timeoutError()));
+  let encoded: Encoded;
+  try {
+    encoded = encodePayload(output);
+  } catch (e) {
+    return failure({ code: 'TROUPE_AGENT_OUTPUT_INVALID', message: `output of worker task for step ${ctx.stepId} of run ${ctx.runId} cannot be sent back: ${messageOf(e)}` });
+  }
+  return { reply: { ok: true, payload: encoded.payload }, transfer: encoded.transfer };
+}
+
+/** Await `p`, aborting the task's signal at its deadline or on a cancellation request; the task gets a chance to honour it. */
+function watch(p: PromiseLike<unknown>, ctx: TaskContext): Promise<unknown> {
   return new Promise((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const tick = (): void => {
-      check();
-      if (ac.signal.aborted) {
-        // The task has its signal; if it ignores it, the pool terminates this worker.
-        if ((ac.signal.reason as { code?: string } | undefined)?.code === 'TROUPE_AGENT_TIMEOUT') reject(timeoutError());
-        else reject(ac.signal.reason);
-        return;
-      }
-      timer = setTimeout(tick, Math.max(0, Math.min(ABORT_POLL_MS, deadline - Date.now())));
+    const arm = (): void => {
+      timer = setTimeout(tick, Math.max(0, Math.min(ABORT_POLL_MS, ctx.deadline - Date.now())));
     };
-    timer = setTimeout(tick, Math.max(0, Math.min(ABORT_POLL_MS, deadline - Date.now())));
+    const tick = (): void => {
+      const reason = ctx.check();
+      // The task has its signal; if it ignores it, the pool terminates this worker.
+      if (reason !== null) reject(reason);
+      else arm();
+    };
+    arm();
     p.then(
       (v) => {
         clearTimeout(timer);

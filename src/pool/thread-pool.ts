@@ -22,9 +22,16 @@ interface BalancedWorker {
 
 interface ThreadJob {
   slot: number;
-  ac: AbortController;
   gen: Generation;
+  /** When it was handed to Piscina. */
+  sentAt: number;
 }
+
+/**
+ * A task that has not started this long after it was sent (beyond its own timeout) is treated as
+ * running since it was sent: a worker module that hangs while it loads is timed out too.
+ */
+const START_ALLOWANCE_MS = 30_000;
 
 /** One Piscina instance. A start-up failure retires it (Piscina then stops replacing workers) for a fresh one. */
 interface Generation {
@@ -82,8 +89,7 @@ class ThreadExecutor implements Executor {
     }
     const gen = this.#generation();
     const slot = this.#table.acquire();
-    const ac = new AbortController();
-    const h: ThreadJob = { slot, ac, gen };
+    const h: ThreadJob = { slot, gen, sentAt: Date.now() };
     job.handle = h;
     job.started = true;
     gen.jobs++;
@@ -92,7 +98,9 @@ class ThreadExecutor implements Executor {
     try {
       encoded = encodePayload(t.input);
     } catch (e) {
-      return this.#end(job, { ok: false, error: { code: 'TROUPE_AGENT_INPUT_INVALID', message: `input of ${t.describe()} cannot be sent to a worker: ${e instanceof Error ? e.message : String(e)}` } });
+      const error = { code: 'TROUPE_AGENT_INPUT_INVALID', message: `input of ${t.describe()} cannot be sent to a worker: ${e instanceof Error ? e.message : String(e)}` };
+      queueMicrotask(() => this.#end(job, { ok: false, error }));
+      return;
     }
     const msg: TaskMessage = {
       module: t.module,
@@ -106,7 +114,9 @@ class ThreadExecutor implements Executor {
       attempt: t.attempt,
       feedback: t.feedback,
     };
-    gen.piscina.run(msg, { signal: ac.signal, transferList: encoded.transfer }).then(
+    // No AbortSignal per task (an AbortController and Piscina's listener cost ~10% of a no-op
+    // task): a task is stopped through the slot table, and killed by terminating its thread.
+    gen.piscina.run(msg, encoded.transfer.length > 0 ? { transferList: encoded.transfer } : undefined).then(
       (reply: TaskReply) => this.#onReply(job, reply),
       (err: unknown) => this.#onError(job, err),
     );
@@ -114,7 +124,9 @@ class ThreadExecutor implements Executor {
 
   runningFor(job: Job, now: number): number {
     const h = job.handle as ThreadJob;
-    return this.#table.started(h.slot) ? this.#table.runningFor(h.slot, now) : -1;
+    if (this.#table.started(h.slot)) return this.#table.runningFor(h.slot, now);
+    const waited = now - h.sentAt;
+    return waited > job.task.timeoutMs + this.options.terminateAfterMs + START_ALLOWANCE_MS ? waited : -1;
   }
 
   requestStop(job: Job, code: 1 | 2): void {
@@ -123,8 +135,14 @@ class ThreadExecutor implements Executor {
   }
 
   kill(job: Job): void {
-    // Piscina terminates the worker of an aborted running task and starts a replacement.
-    (job.handle as ThreadJob).ac.abort();
+    // The slot table says which thread runs the task; Piscina sees it exit, fails the task (the
+    // core reports why it was killed) and starts a replacement.
+    const h = job.handle as ThreadJob;
+    const threadId = this.#table.threadOf(h.slot);
+    const worker = threadId === 0 ? undefined : h.gen.piscina.threads.find((w) => w.threadId === threadId);
+    if (worker) void worker.terminate();
+    // Not started (the pool is closing): settle it now; Piscina drops the task when destroyed.
+    else queueMicrotask(() => this.core.settle(job, { ok: false, error: { code: 'TROUPE_RUNTIME_STOPPED', message: `${job.task.describe()} was stopped before it started` } }));
   }
 
   stats(): Pick<PoolStats, 'workers' | 'recycled' | 'startupFailures' | 'failedPermanently'> {
@@ -138,6 +156,7 @@ class ThreadExecutor implements Executor {
   }
 
   #onReply(job: Job, reply: TaskReply): void {
+    if (job.settled) return;
     this.#consecutiveFailures = 0;
     if (reply.ok) {
       let output: unknown;
@@ -152,6 +171,7 @@ class ThreadExecutor implements Executor {
   }
 
   #onError(job: Job, err: unknown): void {
+    if (job.settled) return;
     const h = job.handle as ThreadJob;
     if (job.killed === null && !this.#table.started(h.slot)) {
       // The worker died (or its module failed to load) before it started this task: a start-up failure, not the task's.
@@ -159,6 +179,14 @@ class ThreadExecutor implements Executor {
       this.#startupFailure(h.gen, err);
       if (!this.#failed) this.core.retry(job);
       return;
+    }
+    if (job.killed === null && this.#table.answered(h.slot)) {
+      // The task answered, but its answer could not be posted (Piscina crashes the worker then).
+      const reason = err instanceof Error ? err.message : String(err);
+      return this.#end(job, {
+        ok: false,
+        error: { code: 'TROUPE_AGENT_OUTPUT_INVALID', message: `${job.task.describe()}: its output cannot cross the worker boundary (${reason}); return plain JSON data`, data: { reason } },
+      });
     }
     this.#end(job, { ok: false, error: workerFailure(err, job.task.describe()) });
   }

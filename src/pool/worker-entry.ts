@@ -5,7 +5,7 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { SlotTable } from './slots.js';
-import { TaskRunner } from './task-runner.js';
+import { TaskRunner, type RunnerOutcome } from './task-runner.js';
 import type { TaskMessage } from './types.js';
 
 /** What a thread pool hands its workers at start-up. */
@@ -29,19 +29,26 @@ const runner = new TaskRunner();
 // Not a top-level await: Piscina loads this file through require() first, and tsx cannot require a
 // module with top-level await. A module that fails here fails every task before it starts, which
 // the pool counts as a start-up failure.
+let preloaded = false;
 const ready = Promise.all(data.preload.map((m) => runner.preload(m))).then(() => {
+  preloaded = true;
   parentPort?.postMessage({ troupe: 'ready', threadId } satisfies ReadyMessage);
 });
 ready.catch(() => undefined);
 
 /** Run one task. The reply's bytes (large payloads) are transferred, not copied. */
-export default async function runTask(msg: TaskMessage): Promise<unknown> {
-  await ready;
+export default function runTask(msg: TaskMessage): unknown {
+  if (!preloaded) return ready.then(() => runTask(msg));
   const slot = msg.slot;
-  const { reply, transfer } = await runner.run(msg, {
-    started: () => table.markStarted(slot),
+  const outcome = runner.run(msg, {
+    started: () => table.markStarted(slot, threadId),
     abortRequested: () => table.abortRequested(slot),
   });
+  return outcome instanceof Promise ? outcome.then((o) => answer(slot, o)) : answer(slot, outcome);
+}
+
+function answer(slot: number, { reply, transfer }: RunnerOutcome): unknown {
+  table.markAnswered(slot);
   if (transfer.length === 0) return reply;
   return move({ [transferableSymbol]: transfer, [valueSymbol]: reply } as never);
 }

@@ -124,6 +124,14 @@ describe('thread pool', () => {
     expect(p.stats().startupFailures).toBe(STARTUP_FAILURE_LIMIT); // no respawn loop behind our back
   });
 
+  it('a worker that exits while loading its module counts as a start-up failure, bounded too', async () => {
+    const EXIT = new URL('./workers/exit-on-load.ts', import.meta.url).href;
+    const p = pool({ maxThreads: 1 }, [EXIT]);
+    const r = await run(p, task(EXIT, 'execute', null));
+    expect(!r.ok && r.error.code).toBe('TROUPE_POOL_WORKER_FAILED');
+    expect(p.stats().startupFailures).toBe(STARTUP_FAILURE_LIMIT);
+  });
+
   it('recycles a worker after recycleAfter tasks', async () => {
     const p = pool({ maxThreads: 1, recycleAfter: 2 });
     const ids: unknown[] = [];
