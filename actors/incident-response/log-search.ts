@@ -1,40 +1,32 @@
 import { defineAgent } from 'troupe';
-import { CorpusCache, generateCorpus, isoSeconds, searchCorpus } from './lib/log-corpus.js';
 import { logSearchInputSchema, logSearchOutputSchema } from './schemas.js';
 import type { LogSearchInput, LogSearchOutput } from './types.js';
 
 /**
- * Log search (capability `log-search`): searches a synthetic log corpus for the indicators, one
- * regular expression per indicator, and reports hit counts, hosts and first/last seen.
+ * Log search (capability `log-search`): a worker agent. It searches a synthetic log corpus of
+ * about 4 MB (44,000 lines by default) for the indicators, one regular expression per indicator,
+ * and reports hit counts, hosts and first/last seen. That is CPU-bound work, so it runs in a pool
+ * of worker threads (`log-search.task.ts`) and the event loop every run shares stays free.
  *
- * The corpus (3000 lines by default) is generated on first use from a PRNG seeded by
- * `alertId`, around `around`, with the indicators planted at seeded places; each instance keeps
- * the last few corpora (its `setup` state), so nothing is generated at import. The same input
- * always gives the same output.
+ * The corpus is generated on first use from a PRNG seeded by `alertId`, around `around`, with the
+ * indicators planted at seeded places; each worker keeps the last few corpora, so nothing is
+ * generated at import. The same input always gives the same output, in whichever worker it runs.
  *
  * @example
  * ```ts
- * const out = await logSearch.definition.execute({ alertId: 'ALERT-1', indicators }, ctx);
- * out.hits[0]; // { indicator: '203.0.113.66', kind: 'ip', count: 7, hosts: [...], firstSeen, lastSeen, samples }
+ * const runtime = await createRuntime({ agents: [logSearch] });
+ * // a step `{ capability: 'log-search', input: { alertId, indicators } }` runs execute() of log-search.task.ts in a worker
  * ```
  */
 export const logSearch = defineAgent<LogSearchInput, LogSearchOutput>({
+  kind: 'worker',
   id: 'log-search',
+  module: new URL('./log-search.task.ts', import.meta.url),
+  pool: { maxThreads: 2, maxQueue: 64, recycleAfter: 1000 },
   capabilities: ['log-search'],
-  description: 'Searches a deterministic synthetic log corpus for indicators with regular expressions.',
+  description: 'Searches a deterministic synthetic log corpus (about 4 MB) for indicators with regular expressions, in a worker thread.',
   input: logSearchInputSchema,
   output: logSearchOutputSchema,
   timeout: '10s',
   retry: { max: 2, backoff: 'exponential', base: '50ms' },
-  setup: () => new CorpusCache(8),
-  execute(input, ctx) {
-    ctx.signal.throwIfAborted();
-    const options = { alertId: input.alertId, indicators: input.indicators, around: input.around, lines: input.lines };
-    const corpus = ctx.state instanceof CorpusCache ? ctx.state.get(options) : generateCorpus(options);
-    const found = searchCorpus(corpus, input.indicators, ctx.signal);
-    return {
-      corpus: { seed: corpus.seed, lines: corpus.lines.length, from: isoSeconds(corpus.from), to: isoSeconds(corpus.to) },
-      ...found,
-    };
-  },
 });

@@ -80,7 +80,7 @@ export const logSearchInputSchema = {
     alertId: ID,
     indicators: indicatorsSchema,
     around: TIMESTAMP,
-    lines: { type: 'integer', minimum: 100, maximum: 50_000 },
+    lines: { type: 'integer', minimum: 100, maximum: 200_000 },
   },
 } as const;
 

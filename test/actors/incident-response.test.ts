@@ -1,15 +1,20 @@
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRuntime, parseWorkflow, type ContextEntry, type TroupeRuntime, type WorkerContext } from 'troupe';
 import { logSearch } from '../../actors/incident-response/log-search.js';
+import { execute as searchLogsInWorker, searchLogs } from '../../actors/incident-response/log-search.task.js';
 import { remediator } from '../../actors/incident-response/remediator.js';
 import { reporter } from '../../actors/incident-response/reporter.js';
 import { threatIntel } from '../../actors/incident-response/threat-intel.js';
 import { triage } from '../../actors/incident-response/triage.js';
 import { undoContainment } from '../../actors/incident-response/undo-containment.js';
 import { extractIndicators, indicatorPattern } from '../../actors/incident-response/lib/indicators.js';
-import { CorpusCache, generateCorpus } from '../../actors/incident-response/lib/log-corpus.js';
+import { CHECK_EVERY, CorpusCache, DEFAULT_LINES, generateCorpus } from '../../actors/incident-response/lib/log-corpus.js';
 import { INTEL_TABLE } from '../../actors/incident-response/lib/intel-table.js';
 import type {
   Alert,
+  LogSearchInput,
   LogSearchOutput,
   RemediationPlan,
   ReporterOutput,
@@ -22,12 +27,30 @@ import { fakeContext, readActorJson } from './helpers.js';
 const sample = readActorJson<{ alert: Alert }>('incident-response/sample-alert.json').alert;
 const low = readActorJson<{ alert: Alert }>('incident-response/low-alert.json').alert;
 const ctx = fakeContext();
+const WORKFLOW = fileURLToPath(new URL('../../actors/incident-response/workflow.yaml', import.meta.url));
 
-async function investigate(alert: Alert): Promise<{ t: TriageOutput; logs: LogSearchOutput; intel: ThreatIntelOutput }> {
-  const t = (await triage.definition.execute({ alert }, ctx)) as TriageOutput;
-  const logs = (await logSearch.definition.execute({ alertId: alert.id, around: alert.timestamp, indicators: t.indicators }, ctx)) as LogSearchOutput;
-  const intel = (await threatIntel.definition.execute({ indicators: t.indicators }, ctx)) as ThreatIntelOutput;
-  return { t, logs, intel };
+/** A fresh fake worker context for calling the log-search task module's `execute` directly, in this thread. */
+function workerContext(overrides: Partial<WorkerContext> = {}): WorkerContext {
+  const signal = overrides.signal ?? new AbortController().signal;
+  return { signal, deadline: Number.MAX_SAFE_INTEGER, throwIfAborted: () => signal.throwIfAborted(), attempt: 1, runId: 'r', stepId: 's', idempotencyKey: 'k', ...overrides };
+}
+
+type Investigation = { t: TriageOutput; logs: LogSearchOutput; intel: ThreatIntelOutput };
+// A default corpus takes a few hundred ms to generate and scan: investigate each alert once per file.
+const investigations = new Map<Alert, Promise<Investigation>>();
+
+function investigate(alert: Alert): Promise<Investigation> {
+  let p = investigations.get(alert);
+  if (!p) {
+    p = (async () => {
+      const t = (await triage.definition.execute({ alert }, ctx)) as TriageOutput;
+      const logs = searchLogsInWorker({ alertId: alert.id, around: alert.timestamp, indicators: t.indicators }, workerContext());
+      const intel = (await threatIntel.definition.execute({ indicators: t.indicators }, ctx)) as ThreatIntelOutput;
+      return { t, logs, intel };
+    })();
+    investigations.set(alert, p);
+  }
+  return p;
 }
 
 describe('incident-response crew', () => {
@@ -94,32 +117,52 @@ describe('incident-response crew', () => {
   });
 
   describe('log-search', () => {
-    it('is deterministic across calls and instances', async () => {
+    it('is a worker agent whose module exports execute', () => {
+      expect(logSearch.kind).toBe('worker');
+      expect(logSearch.worker).toMatchObject({ exportName: 'execute', pool: { maxThreads: 2, maxQueue: 64, recycleAfter: 1000 } });
+      expect(logSearch.worker!.module).toBe(new URL('../../actors/incident-response/log-search.task.ts', import.meta.url).href);
+    });
+
+    it('is deterministic across calls and workers', async () => {
       const { t } = await investigate(sample);
-      const input = { alertId: sample.id, around: sample.timestamp, indicators: t.indicators };
-      const a = await logSearch.definition.execute(input, fakeContext());
-      const b = await logSearch.definition.execute(input, fakeContext({ state: new CorpusCache(2) }));
+      const input: LogSearchInput = { alertId: sample.id, around: sample.timestamp, indicators: t.indicators, lines: 5000 };
+      const a = searchLogsInWorker(input, workerContext());
+      const b = searchLogs(input, workerContext(), new CorpusCache()); // as another worker would, with its own cache
       expect(b).toEqual(a);
       expect(logSearch.validateOutput(a)).toBeNull();
     });
 
-    it('finds every planted indicator, with first seen before last seen', async () => {
+    it('scans about 4 MB of logs by default and finds every planted indicator, first seen before last seen', async () => {
       const { t, logs } = await investigate(sample);
-      expect(logs.corpus.lines).toBe(3000);
+      expect(logs.corpus.lines).toBe(DEFAULT_LINES);
+      const bytes = generateCorpus({ alertId: sample.id, around: sample.timestamp, indicators: t.indicators }).lines.reduce((n, l) => n + l.text.length + 1, 0);
+      expect(bytes).toBeGreaterThan(3_500_000);
+      expect(bytes).toBeLessThan(5_000_000);
       expect(logs.misses).toEqual([]);
       expect(logs.hits.map((h) => h.indicator).sort()).toEqual(
         [...t.indicators.ips, ...t.indicators.hashes, ...t.indicators.domains, ...t.indicators.users, ...t.indicators.hosts].sort(),
       );
       for (const hit of logs.hits) expect(Date.parse(hit.firstSeen)).toBeLessThanOrEqual(Date.parse(hit.lastSeen));
+      expect(logSearch.validateOutput(logs)).toBeNull();
     });
 
-    it('generates the corpus lazily and caches it per instance', async () => {
+    it('generates the corpus lazily and caches it per worker', async () => {
       const { t } = await investigate(sample);
-      const cache = logSearch.definition.setup!({ instance: 0, signal: new AbortController().signal }) as CorpusCache;
+      const cache = new CorpusCache();
       expect(cache.size).toBe(0);
-      const input = { alertId: sample.id, indicators: t.indicators };
-      await logSearch.definition.execute(input, fakeContext({ state: cache }));
-      await logSearch.definition.execute(input, fakeContext({ state: cache }));
+      const input = { alertId: sample.id, indicators: t.indicators, lines: 1000 };
+      searchLogs(input, workerContext(), cache);
+      searchLogs(input, workerContext(), cache);
+      expect(cache.size).toBe(1);
+    });
+
+    it('keeps its cache within its line budget, always keeping the newest corpus', () => {
+      const indicators = extractIndicators(sample);
+      const cache = new CorpusCache(4, 1500);
+      cache.get({ alertId: 'A-1', indicators, lines: 1000 });
+      cache.get({ alertId: 'A-2', indicators, lines: 1000 });
+      expect(cache.size).toBe(1);
+      cache.get({ alertId: 'A-3', indicators, lines: 2000 });
       expect(cache.size).toBe(1);
     });
 
@@ -130,11 +173,107 @@ describe('incident-response crew', () => {
       expect(a.lines.map((l) => l.text)).not.toEqual(b.lines.map((l) => l.text));
     });
 
-    it('stops when its signal is aborted', async () => {
+    it('stops when its context is aborted', async () => {
       const ac = new AbortController();
       ac.abort(new Error('timeout'));
       const { t } = await investigate(sample);
-      expect(() => logSearch.definition.execute({ alertId: sample.id, indicators: t.indicators }, fakeContext({ signal: ac.signal }))).toThrow('timeout');
+      expect(() => searchLogsInWorker({ alertId: sample.id, indicators: t.indicators }, workerContext({ signal: ac.signal }))).toThrow('timeout');
+    });
+
+    it('asks whether to stop every few thousand lines, while generating and while scanning', () => {
+      const lines = 20_000;
+      const indicators = { ips: ['203.0.113.66'], hashes: [], domains: [], users: [], hosts: [] };
+      let checks = 0;
+      searchLogs({ alertId: 'A-1', indicators, lines }, { throwIfAborted: () => void checks++ }, new CorpusCache());
+      // Once up front and once for the one indicator; the rest come from inside the two loops.
+      expect(checks - 2).toBeGreaterThanOrEqual(2 * Math.floor(lines / CHECK_EVERY));
+    });
+
+    it('stops in the middle of a scan, as at a worker task deadline', () => {
+      const indicators = { ips: ['203.0.113.66'], hashes: [], domains: [], users: [], hosts: [] };
+      const input = { alertId: 'A-1', indicators, lines: 10_000 };
+      const cache = new CorpusCache();
+      searchLogs(input, { throwIfAborted: () => undefined }, cache); // the corpus is cached: what follows only scans
+      let checks = 0;
+      const deadline = {
+        throwIfAborted() {
+          if (++checks > 2) throw new Error('deadline passed');
+        },
+      };
+      // Up front, before the indicator, then the first check inside the line loop throws.
+      expect(() => searchLogs(input, deadline, cache)).toThrow('deadline passed');
+      expect(checks).toBe(3);
+    });
+
+    it('stops in the middle of generating a corpus and caches nothing half-made', () => {
+      const indicators = { ips: ['203.0.113.66'], hashes: [], domains: [], users: [], hosts: [] };
+      const cache = new CorpusCache();
+      let checks = 0;
+      const deadline = {
+        throwIfAborted() {
+          if (++checks > 3) throw new Error('deadline passed');
+        },
+      };
+      expect(() => searchLogs({ alertId: 'A-1', indicators, lines: 50_000 }, deadline, cache)).toThrow('deadline passed');
+      expect(checks).toBe(4);
+      expect(cache.size).toBe(0);
+    });
+
+    it('accepts up to 200,000 lines', () => {
+      const indicators = extractIndicators(sample);
+      expect(logSearch.validateInput({ alertId: 'A-1', indicators, lines: 200_000 })).toBeNull();
+      expect(logSearch.validateInput({ alertId: 'A-1', indicators, lines: 200_001 })).not.toBeNull();
+    });
+  });
+
+  describe('log-search in the runtime', () => {
+    let runtime: TroupeRuntime | undefined;
+    afterEach(async () => {
+      await runtime?.stop();
+      runtime = undefined;
+    });
+
+    it('scans in a worker thread while the event loop stays responsive', async () => {
+      runtime = await createRuntime({ autoApprove: true });
+      await runtime.load(WORKFLOW);
+      // The shipped workflow file with a bigger corpus (about 9 MB), so the scan dwarfs timer jitter.
+      const shipped = parseWorkflow(readFileSync(WORKFLOW, 'utf8'), WORKFLOW);
+      const def = structuredClone(shipped) as unknown as { steps: { investigate: { parallel: { logs: { input: Record<string, string> } } } } };
+      def.steps.investigate.parallel.logs.input.lines = '100000';
+
+      // The longest the event loop went without running a 5 ms timer while the logs step ran.
+      let scanning = false;
+      let last = performance.now();
+      let maxGapMs = 0;
+      runtime.on((e) => {
+        if (e.type === 'step.started' && e.step === 'investigate.logs') {
+          scanning = true;
+          last = performance.now(); // earlier inline steps' time is not the scan's
+        }
+        if ((e.type === 'step.completed' && e.entry.step === 'investigate.logs') || (e.type === 'step.failed' && e.step === 'investigate.logs')) scanning = false;
+      });
+      const timer = setInterval(() => {
+        const now = performance.now();
+        if (scanning) maxGapMs = Math.max(maxGapMs, now - last);
+        last = now;
+      }, 5);
+      let entries: ContextEntry[];
+      let report: ReporterOutput;
+      try {
+        const run = await runtime.start(def as unknown as typeof shipped, readActorJson('incident-response/sample-alert.json'));
+        report = (await run.result()) as ReporterOutput;
+        entries = await run.context();
+      } finally {
+        clearInterval(timer);
+      }
+
+      expect(report.summary.severity).toBe('high');
+      const logs = entries.find((e) => e.step === 'investigate.logs' && e.kind === 'step');
+      expect(logs).toMatchObject({ agent: 'log-search', output: { corpus: { lines: 100_000 }, misses: [] } });
+      expect(runtime.poolStats()).toContainEqual(expect.objectContaining({ name: 'agent:log-search', completed: 1, failed: 0 }));
+      // The scan took the worker a long while; the event loop never waited more than a fraction of it.
+      expect(logs!.durationMs!).toBeGreaterThan(0);
+      expect(maxGapMs).toBeLessThan(logs!.durationMs! / 5);
     });
   });
 

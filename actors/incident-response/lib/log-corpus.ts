@@ -1,7 +1,9 @@
 /**
- * A synthetic log corpus for the log-search agent: a few thousand syslog-style lines generated
- * from a PRNG seeded by the alert id, with the alert's indicators sprinkled in at seeded places.
- * The same input always yields the same corpus and therefore the same search result.
+ * A synthetic log corpus for the log-search agent: tens of thousands of syslog-style lines (about
+ * 4 MB by default) generated from a PRNG seeded by the alert id, with the alert's indicators
+ * sprinkled in at seeded places. The same input always yields the same corpus and therefore the
+ * same search result. Generating and scanning it is real CPU work (hundreds of milliseconds), which
+ * is why the agent runs in a worker thread; both loops check for abort every {@link CHECK_EVERY} lines.
  */
 import type { IndicatorKind, Indicators, LogHit } from '../types.js';
 import { indicatorPattern, listIndicators } from './indicators.js';
@@ -25,11 +27,18 @@ export interface CorpusOptions {
   readonly alertId: string;
   readonly indicators: Indicators;
   readonly around?: string;
-  /** @defaultValue 3000 */
+  /** @defaultValue {@link DEFAULT_LINES} */
   readonly lines?: number;
 }
 
-export const DEFAULT_LINES = 3000;
+/** Lines of a corpus when the input names no count: about 4 MB of text. */
+export const DEFAULT_LINES = 44_000;
+/**
+ * How many lines a loop handles between two abort checks. A worker's timers cannot fire while it
+ * computes, so a synchronous loop must ask (`throwIfAborted`) itself; 4096 lines take a few ms to
+ * scan for one indicator and a few tens of ms to generate.
+ */
+export const CHECK_EVERY = 4096;
 const HOUR = 3_600_000;
 /** 2023-11-14T22:13:20Z: the anchor when the input names no time. */
 const EPOCH = 1_700_000_000_000;
@@ -84,13 +93,22 @@ function indicatorMessage(kind: IndicatorKind, value: string, rng: Rng): string 
   }
 }
 
+/** What the loops call every {@link CHECK_EVERY} lines: an `AbortSignal` or a worker's `WorkerContext` both fit. */
+export interface AbortCheck {
+  throwIfAborted(): void;
+}
+
 interface Injection {
   readonly kind: IndicatorKind;
   readonly value: string;
 }
 
-/** Generate the corpus for one alert. Pure: the same options give the same lines. */
-export function generateCorpus(options: CorpusOptions): Corpus {
+/**
+ * Generate the corpus for one alert. Pure: the same options give the same lines.
+ *
+ * @param abort - checked every {@link CHECK_EVERY} lines; its throw ends the generation.
+ */
+export function generateCorpus(options: CorpusOptions, abort?: AbortCheck): Corpus {
   const seed = seedFrom(options.alertId);
   const rng = createRng(seed);
   const count = options.lines ?? DEFAULT_LINES;
@@ -115,6 +133,7 @@ export function generateCorpus(options: CorpusOptions): Corpus {
   const span = to - from;
   const lines: LogLine[] = [];
   for (let i = 0; i < count; i++) {
+    if (i % CHECK_EVERY === 0) abort?.throwIfAborted();
     // Slot i covers [i, i+1) of the span, so timestamps never go backwards.
     const at = Math.floor((from + ((i + rng.next()) * span) / count) / 1000) * 1000;
     const slot = slots[i] ?? null;
@@ -132,12 +151,25 @@ export function generateCorpus(options: CorpusOptions): Corpus {
   return { seed, from, to, lines };
 }
 
-/** A bounded LRU of corpora, kept per agent instance (its `setup` state), never at module level. */
+/**
+ * A bounded LRU of corpora, bounded both in entries and in lines held (a corpus of the default
+ * size is about 4 MB of strings). The worker module keeps one per worker thread; tests make their own.
+ */
 export class CorpusCache {
   readonly #entries = new Map<string, Corpus>();
-  constructor(readonly capacity = 8) {}
+  #lines = 0;
 
-  get(options: CorpusOptions): Corpus {
+  /**
+   * @param capacity - corpora kept at most. @defaultValue 4
+   * @param maxLines - lines kept at most over all corpora; the newest corpus is always kept. @defaultValue 400_000
+   */
+  constructor(
+    readonly capacity = 4,
+    readonly maxLines = 400_000,
+  ) {}
+
+  /** The corpus for `options`, generated (and cached) on first use. @param abort - see {@link generateCorpus}. */
+  get(options: CorpusOptions, abort?: AbortCheck): Corpus {
     const key = JSON.stringify([options.alertId, options.around ?? null, options.lines ?? DEFAULT_LINES, options.indicators]);
     const cached = this.#entries.get(key);
     if (cached !== undefined) {
@@ -145,9 +177,14 @@ export class CorpusCache {
       this.#entries.set(key, cached);
       return cached;
     }
-    const corpus = generateCorpus(options);
+    const corpus = generateCorpus(options, abort);
     this.#entries.set(key, corpus);
-    if (this.#entries.size > this.capacity) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#lines += corpus.lines.length;
+    while (this.#entries.size > 1 && (this.#entries.size > this.capacity || this.#lines > this.maxLines)) {
+      const [oldest, evicted] = this.#entries.entries().next().value!;
+      this.#entries.delete(oldest);
+      this.#lines -= evicted.lines.length;
+    }
     return corpus;
   }
 
@@ -167,20 +204,27 @@ export interface SearchResult {
   readonly totalMatches: number;
 }
 
-/** Search the corpus for each indicator with its own regular expression. */
-export function searchCorpus(corpus: Corpus, indicators: Indicators, signal?: AbortSignal): SearchResult {
+/**
+ * Search the corpus for each indicator with its own regular expression.
+ *
+ * @param abort - checked before each indicator and every {@link CHECK_EVERY} lines; its throw ends the search.
+ */
+export function searchCorpus(corpus: Corpus, indicators: Indicators, abort?: AbortCheck): SearchResult {
   const hits: LogHit[] = [];
   const misses: string[] = [];
   let totalMatches = 0;
+  const lines = corpus.lines;
   for (const [kind, value] of listIndicators(indicators)) {
-    signal?.throwIfAborted();
+    abort?.throwIfAborted();
     const pattern = indicatorPattern(kind, value);
     const hosts = new Set<string>();
     const samples: string[] = [];
     let count = 0;
     let first = 0;
     let last = 0;
-    for (const line of corpus.lines) {
+    for (let i = 0; i < lines.length; i++) {
+      if (i % CHECK_EVERY === CHECK_EVERY - 1) abort?.throwIfAborted();
+      const line = lines[i]!;
       if (!pattern.test(line.text)) continue;
       if (count === 0) first = line.at;
       last = line.at;
