@@ -80,7 +80,7 @@ export interface LogSearchInput {
   readonly indicators: Indicators;
   /** The corpus covers the 24 hours before this instant (and one hour after). Default: derived from `alertId`. */
   readonly around?: string;
-  /** Lines to generate. @defaultValue 3000 */
+  /** Lines to generate. @defaultValue 44000 (~4 MB) */
   readonly lines?: number;
 }
 
