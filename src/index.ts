@@ -28,6 +28,7 @@ export type { PoolOptions, PoolStats, ResourceLimits, WorkerContext } from './po
 export { policies, roundRobin, leastLoaded, weighted } from './agents/policies.js';
 export type {
   ApprovalSpec,
+  OperatorInfo,
   Branch,
   Compensation,
   Expression,

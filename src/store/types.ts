@@ -12,7 +12,11 @@ export function isFinished(status: RunStatus): boolean {
 }
 
 /** What an entry in the context log records. */
-export type EntryKind = 'step' | 'error' | 'approval' | 'compensation';
+/**
+ * `operator`: who paused, resumed or cancelled the run (`output: { command, by, comment? }`,
+ * `step: ''`); it records an act on the run and never changes its view or its path.
+ */
+export type EntryKind = 'step' | 'error' | 'approval' | 'compensation' | 'operator';
 
 /** One immutable entry of a run's context log. `seq` starts at 1; version N is the log up to seq N. */
 export interface ContextEntry {

@@ -8,7 +8,7 @@ export type ContextView = Readonly<Record<string, unknown>>;
 export function applyEntry(view: ContextView, entry: ContextEntry): ContextView {
   // Compensations never touch the view; a decision on a task step's approval gate goes under
   // `approvals`, never replacing the step's output.
-  if (entry.kind === 'compensation') return view;
+  if (entry.kind === 'compensation' || entry.kind === 'operator') return view;
   if (entry.kind === 'approval') {
     const approvals = (view.approvals ?? {}) as Record<string, unknown>;
     return Object.freeze({ ...view, approvals: Object.freeze({ ...approvals, [entry.step]: entry.output }) });

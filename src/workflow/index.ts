@@ -4,6 +4,7 @@
  */
 export type {
   ApprovalSpec,
+  OperatorInfo,
   ApprovalStep,
   Branch,
   Compensation,

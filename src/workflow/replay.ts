@@ -54,7 +54,8 @@ type Goto = { readonly to: string } | { readonly end: ReplayPosition };
  * ```
  */
 export async function replayRun(wf: CompiledWorkflow, input: unknown, entries: readonly ContextEntry[]): Promise<ReplayState> {
-  return new Walk(wf, input, entries).run();
+  // Operator entries (who paused, resumed, cancelled) record acts on the run, not its path.
+  return new Walk(wf, input, entries.some((e) => e.kind === 'operator') ? entries.filter((e) => e.kind !== 'operator') : entries).run();
 }
 
 class Walk {

@@ -1,7 +1,7 @@
 import { createActor, type AnyActor } from 'xstate';
 import type { Dispatcher, PolicyName } from '../agents/index.js';
 import { TroupeError, type ErrorValue } from '../errors/index.js';
-import type { RunEvent, RunHandle } from './types.js';
+import type { OperatorInfo, RunEvent, RunHandle } from './types.js';
 import type { ContextEntry, RunRecord, RunStatus } from '../store/index.js';
 import { hashValue } from '../util/index.js';
 import type { CompiledStep, CompiledWorkflow } from './compile.js';
@@ -129,8 +129,9 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     this.#decide(step, false, opts);
   }
 
-  cancel(reason = 'cancelled'): void {
+  cancel(reason = 'cancelled', by: OperatorInfo = {}): void {
     if (FINISHED.has(this.record.status)) return;
+    this.#recordOperator('cancel', { comment: reason, ...by });
     const error: ErrorValue = { code: 'TROUPE_RUN_CANCELLED', message: `run ${this.id} cancelled: ${reason}` };
     this.#abort.abort(error);
     if (this.#children) for (const c of this.#children.values()) c.cancel(reason);
@@ -138,19 +139,30 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     void this.#finish('cancelled', undefined, error, 'run.cancel');
   }
 
-  pause(): void {
+  pause(by: OperatorInfo = {}): void {
     if (FINISHED.has(this.record.status) || this.#paused) return;
+    this.#recordOperator('pause', by);
     this.#paused = true;
     this.#setStatus('paused');
   }
 
-  resume(): void {
+  resume(by: OperatorInfo = {}): void {
     if (!this.#paused || FINISHED.has(this.record.status)) return;
+    this.#recordOperator('resume', by);
     this.#paused = false;
     this.#setStatus(this.#pending.size > 0 ? 'waiting-approval' : 'running');
     const parked = this.#parked;
     this.#parked = null;
     parked?.();
+  }
+
+  /** Who paused, resumed or cancelled the run goes into its log (it never changes the view). */
+  #recordOperator(command: 'pause' | 'resume' | 'cancel', info: OperatorInfo): void {
+    const output = { command, by: info.by ?? 'api', ...(info.comment === undefined ? {} : { comment: info.comment }) };
+    void this.log.append({ kind: 'operator', step: '', output }).then(
+      (entry) => this.#emit({ type: 'operator.recorded', runId: this.id, entry }),
+      () => undefined, // the store is closing
+    );
   }
 
   /** Arm an approval deadline: past it, the step counts as rejected by "timeout". */

@@ -177,7 +177,15 @@ export type RunEvent =
   | { readonly type: 'approval.requested'; readonly runId: string; readonly step: string; readonly prompt?: string; readonly output?: unknown }
   | { readonly type: 'approval.decided'; readonly runId: string; readonly step: string; readonly approved: boolean; readonly by?: string; readonly comment?: string }
   | { readonly type: 'compensation.completed'; readonly runId: string; readonly entry: ContextEntry }
-  | { readonly type: 'run.status'; readonly runId: string; readonly status: RunStatus };
+  | { readonly type: 'run.status'; readonly runId: string; readonly status: RunStatus }
+  | { readonly type: 'operator.recorded'; readonly runId: string; readonly entry: ContextEntry };
+
+/** Who acts on a run (recorded in its log as an `operator` entry). */
+export interface OperatorInfo {
+  /** @defaultValue 'api' */
+  readonly by?: string;
+  readonly comment?: string;
+}
 
 /** A handle on one run. */
 export interface RunHandle {
@@ -191,11 +199,12 @@ export interface RunHandle {
   pendingApprovals(): readonly string[];
   approve(step: string, opts?: { by?: string; comment?: string }): void;
   reject(step: string, opts?: { by?: string; comment?: string }): void;
-  cancel(reason?: string): void;
+  /** Cancel the run; recorded in its log (`operator` entry) with `by`. */
+  cancel(reason?: string, by?: OperatorInfo): void;
   /** Start no further step: the step in flight finishes and is recorded, then the run holds (status `paused`, kept across restarts). */
-  pause(): void;
+  pause(by?: OperatorInfo): void;
   /** Carry on after `pause()`. */
-  resume(): void;
+  resume(by?: OperatorInfo): void;
   /** The context log up to `version` (all when omitted). */
   context(version?: number): Promise<ContextEntry[]>;
   /** Subscribe to this run's events; returns the unsubscribe function. */

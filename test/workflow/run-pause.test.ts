@@ -24,16 +24,21 @@ describe('pausing a run', () => {
     runtimes.push(rt);
     const run = await rt.start({ name: 'p', steps }, {});
     await until(() => ran.length === 1);
-    run.pause();
+    run.pause({ by: 'alice', comment: 'checking a' });
     expect(run.status().status).toBe('paused');
     release();
-    await until(async () => (await run.context()).length === 1);
+    await until(async () => (await run.context()).length === 2);
     await new Promise((r) => setTimeout(r, 20));
     expect(ran).toEqual(['a']);
     expect(run.status().status).toBe('paused');
     run.resume();
     expect(await run.result()).toBe('B');
     expect(ran).toEqual(['a', 'b']);
+    // Who paused and resumed is in the log; the view and the path are untouched.
+    const log = await run.context();
+    expect(log.map((e) => [e.kind, e.step])).toEqual([['operator', ''], ['step', 'a'], ['operator', ''], ['step', 'b']]);
+    expect(log[0]!.output).toEqual({ command: 'pause', by: 'alice', comment: 'checking a' });
+    expect(log[2]!.output).toEqual({ command: 'resume', by: 'api' });
   });
 
   it('stays paused across a restart, and resumes on request', async () => {
@@ -48,7 +53,7 @@ describe('pausing a run', () => {
     const run = await rt1.start('p2', {}, { runId: 'pp' });
     run.pause();
     release();
-    await until(async () => (await store.read('pp')).length === 1);
+    await until(async () => (await store.read('pp')).length === 2);
     await rt1.stop({ timeoutMs: 5 });
     expect((await store.getRun('pp'))!.status).toBe('paused');
 
@@ -58,8 +63,10 @@ describe('pausing a run', () => {
     const again = rt2.getRun('pp');
     await new Promise((r) => setTimeout(r, 20));
     expect(again.status().status).toBe('paused');
-    expect((await store.read('pp')).length).toBe(1);
-    again.resume();
+    expect((await store.read('pp')).map((e) => e.kind)).toEqual(['operator', 'step']);
+    again.resume({ by: 'bob' });
     expect(await again.result()).toBe('B');
+    expect((await store.read('pp')).map((e) => e.kind)).toEqual(['operator', 'step', 'operator', 'step']);
+    expect((await rt2.verify('pp')).ok).toBe(true);
   });
 });
