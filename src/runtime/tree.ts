@@ -35,6 +35,7 @@ export function startActorTree(options: { now: () => number; onEvent: (e: Superv
         { id: 'workflows', systemId: 'workflows', logic: runsLogic },
       ],
     }),
+    { id: 'runtime' },
   );
   root.start();
   return { root, agents: getChild(root as unknown as SupervisorRef, 'agents') as SupervisorRef, workflows: getChild(root as unknown as SupervisorRef, 'workflows')! };

@@ -65,6 +65,8 @@ export interface EntryDraft {
 export class ContextLog {
   /** A workflow's durability override, passed to every append. */
   appendOptions: AppendOptions | undefined = undefined;
+  /** Told of each entry as it is sealed (the run turns it into an `entry.appended` event when someone listens). */
+  onAppend: ((entry: ContextEntry) => void) | null = null;
   #view: ContextView;
   #seq: number;
   #head: string;
@@ -130,6 +132,7 @@ export class ContextLog {
     this.record.headSeq = entry.seq;
     this.record.headHash = entry.hash;
     this.record.updatedAt = entry.at;
+    this.onAppend?.(entry);
     // The record's current steps travel with every append, so a reader sees where the run is.
     return this.store.append(this.record.id, entry, patch ? { currentSteps: this.record.currentSteps, ...patch } : { currentSteps: this.record.currentSteps }, this.appendOptions);
   }

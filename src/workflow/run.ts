@@ -64,6 +64,9 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     this.policy = policy ?? wf.policy ?? env.policy; // the run's own choice, then the workflow's, then the runtime's
     this.log = new ContextLog(record, env.store, env.now, record.input);
     if (wf.definition.durability) this.log.appendOptions = { durability: wf.definition.durability };
+    this.log.onAppend = (entry) => {
+      if (this.env.emit !== null || this.#listeners) this.#emit({ type: 'entry.appended', runId: this.id, entry });
+    };
     if (ready) {
       // A sub-run: its input and record are written before any step runs.
       this.#gate = ready.then(

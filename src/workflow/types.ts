@@ -178,7 +178,9 @@ export type RunEvent =
   | { readonly type: 'approval.decided'; readonly runId: string; readonly step: string; readonly approved: boolean; readonly by?: string; readonly comment?: string }
   | { readonly type: 'compensation.completed'; readonly runId: string; readonly entry: ContextEntry }
   | { readonly type: 'run.status'; readonly runId: string; readonly status: RunStatus }
-  | { readonly type: 'operator.recorded'; readonly runId: string; readonly entry: ContextEntry };
+  | { readonly type: 'operator.recorded'; readonly runId: string; readonly entry: ContextEntry }
+  /** Any entry sealed into the run's log (step, error, approval, compensation, operator), with its hash. */
+  | { readonly type: 'entry.appended'; readonly runId: string; readonly entry: ContextEntry };
 
 /** Who acts on a run (recorded in its log as an `operator` entry). */
 export interface OperatorInfo {

@@ -1,0 +1,278 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { isTroupeError, toErrorValue, type ErrorValue } from '../errors/index.js';
+import { InspectorHub } from './hub.js';
+import { runCommand } from './commands.js';
+import {
+  MAX_CLIENT_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  parseClientMessage,
+  type ClientMessage,
+  type InspectorEvent,
+  type ServerMessage,
+  type SubscriptionTarget,
+} from './protocol.js';
+import type { TroupeRuntime } from '../runtime/index.js';
+
+/** Who a client is, as the HTTP upgrade decided (after authentication). */
+export interface ClientIdentity {
+  readonly scope: 'read' | 'operator';
+  /** Names the client in the run's log when a command carries no `by`. */
+  readonly label: string;
+}
+
+/** Limits of the inspector's WebSocket side. */
+export interface InspectorSocketOptions {
+  readonly runtime: TroupeRuntime;
+  /** Reported in `hello`. */
+  readonly version: string;
+  /** Clients at once; more are refused at the upgrade (HTTP 503). @defaultValue 64 */
+  readonly maxClients?: number;
+  /** A client whose unsent bytes pass this is disconnected (it does not read). @defaultValue 4 MiB */
+  readonly highWaterMark?: number;
+  /** Ping interval; a client that missed the previous pong is dropped. @defaultValue 15 s */
+  readonly heartbeatMs?: number;
+  /** Events are sent in batches at most this often. @defaultValue 50 ms */
+  readonly flushMs?: number;
+}
+
+interface Client {
+  readonly ws: WebSocket;
+  readonly identity: ClientIdentity;
+  readonly subs: Map<string, SubscriptionTarget>;
+  /** Serialised events waiting for the next flush. */
+  pending: string[];
+  alive: boolean;
+}
+
+/** Commands remembered for idempotency (by command id). */
+const MAX_REMEMBERED_COMMANDS = 10_000;
+
+/**
+ * The inspector's WebSocket endpoint: one hub fanned out to at most `maxClients` sockets, each
+ * getting only what it subscribed to, in batches. Hardened: small `maxPayload`, malformed or
+ * unknown messages answered with an `error` (never a crash), slow readers disconnected at a
+ * high-water mark, dead peers dropped by ping/pong.
+ */
+export class InspectorSockets {
+  readonly hub: InspectorHub;
+  readonly #wss: WebSocketServer;
+  readonly #clients = new Set<Client>();
+  readonly #acks = new Map<string, ServerMessage>();
+  readonly #o: Required<Omit<InspectorSocketOptions, 'runtime' | 'version'>> & { version: string };
+  readonly #startedAt = Date.now();
+  #unlisten: (() => void) | null = null;
+  #flushTimer: ReturnType<typeof setInterval> | null = null;
+  readonly #heartbeat: ReturnType<typeof setInterval>;
+
+  constructor(readonly options: InspectorSocketOptions) {
+    this.hub = new InspectorHub(options.runtime);
+    this.#o = {
+      version: options.version,
+      maxClients: options.maxClients ?? 64,
+      highWaterMark: options.highWaterMark ?? 4 * 1024 * 1024,
+      heartbeatMs: options.heartbeatMs ?? 15_000,
+      flushMs: options.flushMs ?? 50,
+    };
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES, clientTracking: false, perMessageDeflate: false });
+    this.#heartbeat = setInterval(() => this.#ping(), this.#o.heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  /** Clients connected now. */
+  get clients(): number {
+    return this.#clients.size;
+  }
+
+  /** Whether one more client may connect. */
+  hasRoom(): boolean {
+    return this.#clients.size < this.#o.maxClients;
+  }
+
+  /**
+   * Complete an upgrade the HTTP server has authenticated. A full house is refused before the
+   * socket is accepted.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, identity: ClientIdentity): void {
+    if (!this.hasRoom()) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: application/json\r\n\r\n{"code":"TROUPE_INSPECTOR_FULL","message":"too many inspector clients"}');
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, identity));
+  }
+
+  /** Disconnect every client and stop. */
+  async close(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    if (this.#flushTimer) clearInterval(this.#flushTimer);
+    this.#flushTimer = null;
+    this.#unlisten?.();
+    this.#unlisten = null;
+    for (const c of this.#clients) c.ws.close(1001, 'server shutting down');
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        for (const c of this.#clients) c.ws.terminate();
+        resolve();
+      }, 500);
+      t.unref();
+      const check = (): void => {
+        if (this.#clients.size === 0) {
+          clearTimeout(t);
+          resolve();
+        } else setTimeout(check, 10).unref();
+      };
+      check();
+    });
+    this.hub.close();
+    this.#wss.close();
+  }
+
+  #accept(ws: WebSocket, identity: ClientIdentity): void {
+    const client: Client = { ws, identity, subs: new Map(), pending: [], alive: true };
+    this.#clients.add(client);
+    ws.on('pong', () => (client.alive = true));
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return this.#send(client, { type: 'error', code: 'TROUPE_INSPECTOR_MESSAGE_INVALID', message: 'binary frames are not part of the protocol: send JSON text' });
+      void this.#onMessage(client, data.toString());
+    });
+    ws.on('close', () => this.#drop(client));
+    ws.on('error', () => this.#drop(client));
+    this.#send(client, {
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      server: { name: 'troupe', version: this.#o.version, pid: process.pid, startedAt: this.#startedAt },
+      scope: identity.scope,
+    });
+  }
+
+  #drop(client: Client): void {
+    if (!this.#clients.delete(client)) return;
+    if (client.subs.size > 0) this.#relisten();
+  }
+
+  async #onMessage(client: Client, raw: string): Promise<void> {
+    let msg: ClientMessage;
+    try {
+      msg = parseClientMessage(raw);
+    } catch (e) {
+      const err = e instanceof ProtocolError ? e : new ProtocolError('TROUPE_INSPECTOR_MESSAGE_INVALID', String(e));
+      return this.#send(client, { type: 'error', code: err.code, message: err.message });
+    }
+    try {
+      switch (msg.type) {
+        case 'ping':
+          return this.#send(client, { type: 'pong' });
+        case 'subscribe': {
+          // Listen first, so nothing between the snapshot and the stream is lost (a duplicate may be).
+          client.subs.set(key(msg.target), msg.target);
+          this.#relisten();
+          const snapshot = await this.hub.snapshot(msg.target);
+          return this.#send(client, { type: 'snapshot', target: msg.target, snapshot });
+        }
+        case 'unsubscribe':
+          client.subs.delete(key(msg.target));
+          this.#relisten();
+          return this.#send(client, { type: 'unsubscribed', target: msg.target });
+        case 'command':
+          return await this.#command(client, msg);
+      }
+    } catch (e) {
+      const v = isTroupeError(e) ? toErrorValue(e) : { code: 'TROUPE_INSPECTOR_MESSAGE_INVALID', message: e instanceof Error ? e.message : String(e) };
+      this.#send(client, { type: 'error', code: v.code, message: v.message });
+    }
+  }
+
+  async #command(client: Client, msg: Extract<ClientMessage, { type: 'command' }>): Promise<void> {
+    const seen = this.#acks.get(msg.id);
+    if (seen) return this.#send(client, { ...(seen as Extract<ServerMessage, { type: 'ack' }>), duplicate: true });
+    let ack: ServerMessage;
+    if (client.identity.scope !== 'operator') {
+      ack = { type: 'ack', id: msg.id, ok: false, error: { code: 'TROUPE_HTTP_FORBIDDEN', message: `${msg.command} needs an operator token; this client is read-only` } };
+      return this.#send(client, ack); // not remembered: the same id may be retried with the right token
+    }
+    try {
+      await runCommand(this.options.runtime, msg, msg.by ?? client.identity.label);
+      ack = { type: 'ack', id: msg.id, ok: true };
+    } catch (e) {
+      const error: ErrorValue = toErrorValue(e, 'TROUPE_RUN_STATE_INVALID');
+      ack = { type: 'ack', id: msg.id, ok: false, error: { code: error.code, message: error.message } };
+    }
+    this.#acks.set(msg.id, ack);
+    if (this.#acks.size > MAX_REMEMBERED_COMMANDS) this.#acks.delete(this.#acks.keys().next().value!);
+    this.#send(client, ack);
+  }
+
+  /** Follow the hub while some client has a subscription; batch events per client. */
+  #relisten(): void {
+    const wanted = [...this.#clients].some((c) => c.subs.size > 0);
+    if (wanted && this.#unlisten === null) {
+      this.#unlisten = this.hub.listen((event, at) => this.#dispatch(event, at));
+      this.#flushTimer = setInterval(() => this.#flush(), this.#o.flushMs);
+      this.#flushTimer.unref();
+    } else if (!wanted && this.#unlisten !== null) {
+      this.#unlisten();
+      this.#unlisten = null;
+      if (this.#flushTimer) clearInterval(this.#flushTimer);
+      this.#flushTimer = null;
+      this.#flush();
+    }
+  }
+
+  #dispatch(event: InspectorEvent, at: number): void {
+    let text: string | null = null; // serialised once, shared by every client that wants it
+    for (const c of this.#clients) {
+      if (c.subs.size === 0 || !wants(c, event)) continue;
+      text ??= JSON.stringify({ at, event });
+      c.pending.push(text);
+    }
+  }
+
+  #flush(): void {
+    for (const c of this.#clients) {
+      if (c.pending.length === 0) continue;
+      const batch = `{"type":"events","events":[${c.pending.join(',')}]}`;
+      c.pending = [];
+      this.#sendText(c, batch);
+    }
+  }
+
+  #send(client: Client, msg: ServerMessage): void {
+    this.#sendText(client, JSON.stringify(msg));
+  }
+
+  #sendText(client: Client, text: string): void {
+    if (client.ws.readyState !== client.ws.OPEN) return;
+    if (client.ws.bufferedAmount > this.#o.highWaterMark) {
+      // It does not read: drop it rather than let its backlog grow without bound.
+      client.ws.terminate();
+      this.#drop(client);
+      return;
+    }
+    client.ws.send(text);
+  }
+
+  #ping(): void {
+    for (const c of this.#clients) {
+      if (!c.alive) {
+        c.ws.terminate();
+        this.#drop(c);
+        continue;
+      }
+      c.alive = false;
+      c.ws.ping();
+    }
+  }
+}
+
+function key(t: SubscriptionTarget): string {
+  return t.kind === 'run' ? `run:${t.runId}` : t.kind;
+}
+
+/** Whether a client's subscriptions cover an event: run events go to `runs` and to that run's followers; the rest to everyone subscribed. */
+function wants(c: Client, event: InspectorEvent): boolean {
+  const runId = 'runId' in event ? event.runId : event.type === 'run.state' ? event.run.id : undefined;
+  if (runId === undefined) return event.type.startsWith('actor.') || event.type === 'supervisor.decision' ? c.subs.has('tree') : true;
+  return c.subs.has('runs') || c.subs.has(`run:${runId}`);
+}

@@ -1,0 +1,212 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createRuntime, defineAgent, type TroupeRuntime } from '../../src/index.js';
+import { InspectorSockets, type ClientIdentity } from '../../src/inspector/sockets.js';
+
+interface Harness {
+  rt: TroupeRuntime;
+  sockets: InspectorSockets;
+  url: string;
+  server: Server;
+}
+
+const open: Harness[] = [];
+const clients: WebSocket[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.terminate();
+  for (const h of open.splice(0)) {
+    await h.sockets.close();
+    await new Promise((r) => h.server.close(r));
+    await h.rt.stop({ timeoutMs: 50 });
+  }
+});
+
+const echo = defineAgent({ id: 'echo', execute: (i: unknown) => ({ got: i }) });
+const gated = { name: 'gated', steps: { draft: { agent: 'echo', input: '{ "n": input.n }', approval: { required: true, prompt: 'ship it?' }, next: 'done' }, done: { agent: 'echo' } } };
+const quick = { name: 'quick', steps: { a: { agent: 'echo', input: 'input' } } };
+
+async function harness(opts: Partial<ConstructorParameters<typeof InspectorSockets>[0]> = {}, identity: (req: { url?: string }) => ClientIdentity = (req) => ({ scope: req.url?.includes('read') ? 'read' : 'operator', label: req.url?.includes('read') ? 'viewer' : 'ops' })): Promise<Harness> {
+  const rt = await createRuntime({ agents: [echo], workflows: [gated, quick] });
+  const sockets = new InspectorSockets({ runtime: rt, version: 'test', flushMs: 5, ...opts });
+  const server = createServer((_req, res) => res.end());
+  server.on('upgrade', (req, socket, head) => sockets.handleUpgrade(req, socket, head, identity(req)));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const h = { rt, sockets, server, url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/inspect` };
+  open.push(h);
+  return h;
+}
+
+/** A client that records every message it receives. */
+async function connect(url: string): Promise<{ ws: WebSocket; messages: any[]; next: (pred: (m: any) => boolean, timeoutMs?: number) => Promise<any> }> {
+  const ws = new WebSocket(url);
+  clients.push(ws);
+  const messages: any[] = [];
+  const waiters: { pred: (m: any) => boolean; resolve: (m: any) => void }[] = [];
+  ws.on('message', (d) => {
+    const m = JSON.parse(d.toString());
+    const all = m.type === 'events' ? [m, ...m.events.map((e: any) => ({ type: 'event', ...e }))] : [m];
+    for (const x of all) {
+      messages.push(x);
+      for (const w of [...waiters]) if (w.pred(x)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(x));
+    }
+  });
+  await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+  const next = (pred: (m: any) => boolean, timeoutMs = 5_000): Promise<any> => {
+    const seen = messages.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages.map((m) => m.type === 'event' ? m.event.type : m.type))}`)), timeoutMs);
+      waiters.push({ pred, resolve: (m) => (clearTimeout(t), resolve(m)) });
+    });
+  };
+  return { ws, messages, next };
+}
+
+const isEvent = (type: string, f: (e: any) => boolean = () => true) => (m: any) => m.type === 'event' && m.event.type === type && f(m.event);
+
+describe('the inspector WebSocket', () => {
+  it('says hello with the protocol version and the client scope', async () => {
+    const h = await harness();
+    const c = await connect(h.url);
+    expect(await c.next((m) => m.type === 'hello')).toMatchObject({ protocol: 1, scope: 'operator', server: { name: 'troupe', version: 'test' } });
+  });
+
+  it('streams a run live after a snapshot: steps, context entries with their hash, the approval wait', async () => {
+    const h = await harness();
+    const c = await connect(h.url);
+    c.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'runs' } }));
+    expect(await c.next((m) => m.type === 'snapshot')).toMatchObject({ snapshot: { kind: 'runs', runs: [] } });
+    const run = await h.rt.start('gated', { n: 7 });
+    await c.next(isEvent('step.started', (e) => e.runId === run.id && e.step === 'draft'));
+    const appended = await c.next(isEvent('context.appended', (e) => e.runId === run.id));
+    expect(appended.event.entry).toMatchObject({ seq: 1, kind: 'step', step: 'draft', hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    await c.next(isEvent('approval.waiting', (e) => e.runId === run.id && e.prompt === 'ship it?'));
+    const state = await c.next(isEvent('run.state', (e) => e.run.status === 'waiting-approval'));
+    expect(state.event.run.pendingApprovals).toEqual(['draft']);
+  });
+
+  it('an operator approves over the socket: acknowledged once, idempotent by command id, recorded with who', async () => {
+    const h = await harness();
+    const c = await connect(h.url);
+    const run = await h.rt.start('gated', { n: 1 });
+    await new Promise((r) => setTimeout(r, 50));
+    const cmd = { type: 'command', id: 'cmd-1', command: 'approve', runId: run.id, step: 'draft', comment: 'looks fine' };
+    c.ws.send(JSON.stringify(cmd));
+    expect(await c.next((m) => m.type === 'ack' && m.id === 'cmd-1')).toEqual({ type: 'ack', id: 'cmd-1', ok: true });
+    c.ws.send(JSON.stringify(cmd));
+    expect(await c.next((m) => m.type === 'ack' && m.duplicate)).toMatchObject({ id: 'cmd-1', ok: true, duplicate: true });
+    await run.result();
+    const approval = (await run.context()).find((e) => e.kind === 'approval');
+    expect(approval?.output).toMatchObject({ approved: true, by: 'ops', comment: 'looks fine' });
+  });
+
+  it('pause, resume and cancel are recorded in the log as who did what', async () => {
+    const h = await harness();
+    const c = await connect(h.url);
+    const run = await h.rt.start('gated', { n: 2 });
+    await new Promise((r) => setTimeout(r, 50));
+    for (const [i, command] of (['pause', 'resume', 'cancel'] as const).entries()) {
+      c.ws.send(JSON.stringify({ type: 'command', id: `c${i}`, command, runId: run.id, by: 'carol' }));
+      expect(await c.next((m) => m.type === 'ack' && m.id === `c${i}`)).toMatchObject({ ok: true });
+    }
+    await expect(run.result()).rejects.toMatchObject({ code: 'TROUPE_RUN_CANCELLED' });
+    await new Promise((r) => setTimeout(r, 20));
+    const ops = (await h.rt.store.read(run.id)).filter((e) => e.kind === 'operator').map((e) => e.output);
+    expect(ops).toEqual([
+      { command: 'pause', by: 'carol' },
+      { command: 'resume', by: 'carol' },
+      { command: 'cancel', by: 'carol', comment: 'cancelled by carol' },
+    ]);
+    c.ws.send(JSON.stringify({ type: 'command', id: 'late', command: 'pause', runId: run.id }));
+    expect(await c.next((m) => m.type === 'ack' && m.id === 'late')).toMatchObject({ ok: false, error: { code: 'TROUPE_RUN_STATE_INVALID' } });
+  });
+
+  it('a read-only client cannot act', async () => {
+    const h = await harness();
+    const c = await connect(h.url.replace('/inspect', '/inspect?read'));
+    expect(await c.next((m) => m.type === 'hello')).toMatchObject({ scope: 'read' });
+    const run = await h.rt.start('gated', { n: 3 });
+    c.ws.send(JSON.stringify({ type: 'command', id: 'x', command: 'approve', runId: run.id, step: 'draft' }));
+    expect(await c.next((m) => m.type === 'ack')).toMatchObject({ ok: false, error: { code: 'TROUPE_HTTP_FORBIDDEN' } });
+    expect(run.status().status).not.toBe('completed');
+  });
+
+  it('answers malformed and unknown messages with an error and keeps the connection', async () => {
+    const h = await harness();
+    const c = await connect(h.url);
+    for (const bad of ['not json', '[]', '{"type":"launch"}', '{"type":"subscribe","target":{"kind":"run"}}', '{"type":"command","id":"a","command":"approve","runId":"r"}']) {
+      c.ws.send(bad);
+      const err = await c.next((m) => m.type === 'error' && !m.seen);
+      err.seen = true;
+      expect(err.code).toBe('TROUPE_INSPECTOR_MESSAGE_INVALID');
+    }
+    c.ws.send(JSON.stringify({ type: 'ping' }));
+    await c.next((m) => m.type === 'pong');
+  });
+
+  it('closes a connection that sends more than 64 KiB in one message; the server goes on', async () => {
+    const h = await harness();
+    const c = await connect(h.url);
+    const closed = new Promise<number>((r) => c.ws.on('close', (code) => r(code)));
+    c.ws.send('x'.repeat(70 * 1024));
+    expect(await closed).toBe(1009);
+    const d = await connect(h.url);
+    await d.next((m) => m.type === 'hello');
+  });
+
+  it('refuses clients beyond the bound before accepting the socket', async () => {
+    const h = await harness({ maxClients: 2 });
+    await connect(h.url);
+    await connect(h.url);
+    const third = new WebSocket(h.url);
+    third.on('error', () => undefined);
+    clients.push(third);
+    const status = await new Promise<number>((r) => third.on('unexpected-response', (_req, res) => r(res.statusCode ?? 0)));
+    expect(status).toBe(503);
+  });
+
+  it('disconnects a client that stops reading once its backlog passes the high-water mark', async () => {
+    const h = await harness({ highWaterMark: 64 * 1024 });
+    const c = await connect(h.url);
+    c.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'runs' } }));
+    await c.next((m) => m.type === 'snapshot');
+    const closed = new Promise<void>((r) => c.ws.on('close', () => r()));
+    (c.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // stop reading
+    const big = 'y'.repeat(40_000);
+    for (let i = 0; i < 400 && h.sockets.clients > 0; i++) {
+      await (await h.rt.start('quick', { big, i })).result();
+      await new Promise((r) => setTimeout(r, 1)); // let the batches flush
+    }
+    expect(h.sockets.clients).toBe(0);
+    (c.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    await closed;
+  });
+
+  it('drops a peer that stops answering pings', async () => {
+    const h = await harness({ heartbeatMs: 30 });
+    const c = await connect(h.url);
+    (c.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // no pongs either
+    for (let i = 0; i < 100 && h.sockets.clients > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(h.sockets.clients).toBe(0);
+  });
+
+  it('shows the actor tree through XState inspection: supervisors, instances, and runs as they come and go', async () => {
+    const h = await harness();
+    const c = await connect(h.url);
+    c.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'tree' } }));
+    const snap = await c.next((m) => m.type === 'snapshot');
+    const byName = (re: RegExp) => snap.snapshot.actors.find((a: any) => re.test(a.name));
+    expect(byName(/^runtime$/)).toMatchObject({ kind: 'supervisor' });
+    expect(byName(/^agents#\d+$/)).toMatchObject({ kind: 'supervisor' });
+    expect(byName(/^workflows#\d+$/)).toMatchObject({ kind: 'supervisor' });
+    expect(byName(/^agent:echo#\d+$/)).toMatchObject({ kind: 'supervisor' });
+    expect(byName(/^echo#0#\d+$/)).toMatchObject({ kind: 'agent-instance', status: 'active' });
+    const run = await h.rt.start('quick', {});
+    const spawned = await c.next(isEvent('actor.spawned', (e) => e.actor.name === run.id));
+    expect(spawned.event.actor.kind).toBe('run');
+    await run.result();
+    await c.next(isEvent('actor.stopped', (e) => e.id === spawned.event.actor.id));
+  });
+});
