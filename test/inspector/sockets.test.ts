@@ -49,7 +49,11 @@ async function connect(url: string): Promise<{ ws: WebSocket; messages: any[]; n
     const all = m.type === 'events' ? [m, ...m.events.map((e: any) => ({ type: 'event', ...e }))] : [m];
     for (const x of all) {
       messages.push(x);
-      for (const w of [...waiters]) if (w.pred(x)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(x));
+      for (const w of [...waiters]) {
+        if (!w.pred(x)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(x);
+      }
     }
   });
   await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
