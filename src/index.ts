@@ -50,5 +50,6 @@ export { verifyChain, genesisHash, type ChainCheck } from './store/chain.js';
 export { LmdbStore, type LmdbStoreOptions, type LmdbReadOnlyOptions } from './store/lmdb-store.js';
 export type { Durability } from './store/lmdb-layout.js';
 export type { ContextEntry, EntryKind, RunQuery, RunRecord, RunSnapshot, RunStatus, Store, StoredDecision } from './store/types.js';
+export { createServer, TOKEN_PROTOCOL_PREFIX, type Access, type MetricsSource, type Scope, type ServedRuntime, type ServerOptions, type TroupeServer, type UpgradeHandler } from './inspector/index.js';
 export { TroupeError, isTroupeError, ErrorCodes, type ErrorCode, type ErrorValue } from './errors/index.js';
 export { parseDuration, type Duration } from './util/index.js';

@@ -74,6 +74,23 @@ export interface ResumeArgs {
   readonly durability: Durability;
 }
 
+/** Options of `troupe serve`. */
+export interface ServeArgs {
+  readonly kind: 'serve';
+  readonly host: string;
+  readonly port: number;
+  readonly data: string;
+  /** A directory of workflow files to load (`POST /runs` starts them by name). */
+  readonly workflows: string | undefined;
+  /** The operator token from `--token` (the command falls back to `TROUPE_TOKEN`). */
+  readonly token: string | undefined;
+  /** The read-only token from `--read-token` (the command falls back to `TROUPE_READ_TOKEN`). */
+  readonly readToken: string | undefined;
+  /** Browser origins allowed besides the server's own (`--origin`, repeatable). */
+  readonly origins: readonly string[];
+  readonly durability: Durability;
+}
+
 /** Options of `troupe check`. */
 export interface CheckArgs {
   readonly kind: 'check';
@@ -91,15 +108,20 @@ export type CliCommand =
   | ResumeArgs
   | ApproveArgs
   | GcArgs
-  | ControlArgs;
+  | ControlArgs
+  | ServeArgs;
 
 /** The commands that exist (help lists exactly these). */
-export const COMMANDS = ['run', 'resume', 'status', 'verify', 'approve', 'pause', 'unpause', 'cancel', 'gc', 'check'] as const;
+export const COMMANDS = ['run', 'resume', 'serve', 'status', 'verify', 'approve', 'pause', 'unpause', 'cancel', 'gc', 'check'] as const;
 
 /** A command's name. */
 export type CommandName = (typeof COMMANDS)[number];
 
 export { MAIN_HELP, COMMAND_HELP } from './help.js';
+
+/** Where `troupe serve` listens when `--host` / `--port` are not given. */
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 7070;
 
 /** The data directory when `--data` is not given (resolved against the working directory). */
 export const DEFAULT_DATA_DIR = './.troupe';
@@ -148,6 +170,18 @@ const RESUME_OPTIONS = {
   json: { type: 'boolean' },
   'auto-approve': { type: 'boolean' },
   data: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const SERVE_OPTIONS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  data: { type: 'string' },
+  workflows: { type: 'string' },
+  token: { type: 'string' },
+  'read-token': { type: 'string' },
+  origin: { type: 'string', multiple: true },
+  durability: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -244,6 +278,21 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
       durability: durabilityFlag(values.durability),
     };
   }
+  if (first === 'serve') {
+    const { values } = parse(rest, SERVE_OPTIONS, 0);
+    if (values.help) return { kind: 'help', topic: 'serve' };
+    return {
+      kind: 'serve',
+      host: nonEmpty('--host', values.host) ?? DEFAULT_HOST,
+      port: portFlag(values.port),
+      data: dataFlag(values.data),
+      workflows: nonEmpty('--workflows', values.workflows),
+      token: nonEmpty('--token', values.token),
+      readToken: nonEmpty('--read-token', values['read-token']),
+      origins: values.origin ?? [],
+      durability: durabilityFlag(values.durability),
+    };
+  }
   if (first === 'check') {
     const { values, positionals } = parse(rest, CHECK_OPTIONS, 1);
     if (values.help) return { kind: 'help', topic: 'check' };
@@ -260,6 +309,19 @@ function dataFlag(value: string | undefined): string {
   if (value === undefined) return DEFAULT_DATA_DIR;
   if (value.trim() === '') throw usage('flag --data needs a directory');
   return value;
+}
+
+function nonEmpty(flag: string, value: string | undefined): string | undefined {
+  if (value !== undefined && value.trim() === '') throw usage(`flag ${flag} needs a value`);
+  return value;
+}
+
+/** `--port`: an integer from 0 (any free port) to 65535. */
+function portFlag(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_PORT;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw usage(`flag --port must be an integer from 0 to 65535, got ${JSON.stringify(value)}`);
+  return port;
 }
 
 function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: O, maxPositionals: number) {

@@ -7,6 +7,7 @@ export const MAIN_HELP = `troupe — an actor-model runtime for AI agents
 Usage:
   troupe run <workflow.yaml|json> [--input JSON|@file] [--data DIR] [--json] [--auto-approve] [--quiet]
   troupe resume [<workflow.yaml|json>...] [--data DIR] [--auto-approve] [--json]
+  troupe serve [--port 7070] [--host 127.0.0.1] [--data DIR] [--workflows DIR] [--token T] [--read-token T]
   troupe status [RUN] [--data DIR] [--json]
   troupe verify RUN [--data DIR] [--json]
   troupe approve RUN STEP [--reject] [--comment TEXT] [--by NAME] [--data DIR]
@@ -19,6 +20,8 @@ Commands:
   run     Load a workflow and its agent modules, run it once (persisted in the data directory),
           print each step as it completes
   resume  Resume the runs of a data directory that a stopped or killed process left unfinished
+  serve   Serve the HTTP API (start, show, approve, pause, resume, cancel runs; /metrics) over the
+          data directory, resuming its unfinished runs; stops cleanly on SIGINT or SIGTERM
   status  List the runs of a data directory, or show one run and its context log (read-only)
   verify  Recompute a run's hash-chained context log and report the first entry that does not match
   approve Record a decision for a run that waits for approval in a stopped directory (applied on resume)
@@ -28,7 +31,7 @@ Commands:
   check   Load and verify a workflow (agent modules included) without running it
 
 Options:
-  --data DIR     The data directory (one LMDB store) of run, resume, status and verify
+  --data DIR     The data directory (one LMDB store) of run, resume, serve, status and verify
                  (default ./.troupe, relative to the working directory)
   -h, --help     Show help (also 'troupe <command> --help')
   -v, --version  Print the version
@@ -102,6 +105,33 @@ approve it.
 Exit codes: 0 every resumed run completed (or nothing to resume), 1 a run failed or could not
 be resumed, 2 usage error, 3 a run is left waiting for approval, 130 interrupted (the runs stay
 resumable).
+`,
+  serve: `Usage: troupe serve [options]
+
+Start the runtime on the data directory and serve its HTTP API (docs/http-api.md):
+POST /runs, GET /runs, GET /runs/:id, POST /runs/:id/approvals/:step,
+POST /runs/:id/pause|resume|cancel, GET /metrics, and the inspector page at /.
+Runs the directory left unfinished (a killed or stopped process) resume first. Prints the URL it
+listens on. SIGINT or SIGTERM stops it: no new requests, steps in flight finish (or are
+checkpointed after 5 s, to resume on the next start), the store is flushed and closed, exit 0.
+
+Options:
+  --port N            Port to listen on; 0 picks a free one (default 7070)
+  --host HOST         Interface to bind (default 127.0.0.1). Any other than loopback needs a token
+${DATA_HELP}
+  --workflows DIR     Load every .yaml, .yml and .json file of DIR: POST /runs starts them by name
+  --token T           Operator token: every request needs a token, and only this one may start,
+                      approve, reject, pause, resume and cancel runs (default: $TROUPE_TOKEN)
+  --read-token T      Read-only token: the GET routes and /metrics (default: $TROUPE_READ_TOKEN)
+  --origin ORIGIN     A browser origin allowed besides the server's own, e.g. https://ops.example.com
+                      (repeatable); requests from other origins get 403
+  --durability MODE   When a step counts as done: flush (default: on disk), commit, or memory
+  -h, --help          Show this help
+
+Prefer the environment variables to the flags: a flag's value shows in the process list.
+One process at a time runs a data directory: a second one gets TROUPE_STORE_LOCKED.
+Exit codes: 0 stopped by SIGINT/SIGTERM, 1 could not start (directory locked, port in use, a
+workflow file does not load), 2 usage error (a bad flag; a non-loopback --host without a token).
 `,
   status: `Usage: troupe status [RUN] [options]
 

@@ -91,6 +91,28 @@ export const ErrorCodes = {
   STORE_FAILED: 'TROUPE_STORE_FAILED',
   /** A run's context log does not verify against its hash chain (`troupe verify`): an entry was changed, removed, reordered or truncated. */
   CHAIN_BROKEN: 'TROUPE_CHAIN_BROKEN',
+  /** The HTTP server's options are invalid: e.g. a non-loopback host without a token, equal operator and read tokens, two workflow files with one name. */
+  SERVER_OPTIONS_INVALID: 'TROUPE_SERVER_OPTIONS_INVALID',
+  /** The HTTP server could not listen on its host and port (in use, not permitted, no such address). */
+  SERVER_LISTEN_FAILED: 'TROUPE_SERVER_LISTEN_FAILED',
+  /** An HTTP request is malformed: invalid JSON body, a missing or mistyped field, a bad query parameter (400). */
+  HTTP_BAD_REQUEST: 'TROUPE_HTTP_BAD_REQUEST',
+  /** An HTTP request or WebSocket upgrade carries no valid token (401). */
+  HTTP_UNAUTHORIZED: 'TROUPE_HTTP_UNAUTHORIZED',
+  /** An HTTP request is refused: its token's scope does not allow it, or its Origin or Host is not allowed (403). */
+  HTTP_FORBIDDEN: 'TROUPE_HTTP_FORBIDDEN',
+  /** No HTTP route exists at the path asked for (404). */
+  HTTP_NOT_FOUND: 'TROUPE_HTTP_NOT_FOUND',
+  /** The HTTP route exists but not for this method (405; the `Allow` header lists the methods). */
+  HTTP_METHOD_NOT_ALLOWED: 'TROUPE_HTTP_METHOD_NOT_ALLOWED',
+  /** An HTTP request body is larger than the server's limit (413). */
+  HTTP_BODY_TOO_LARGE: 'TROUPE_HTTP_BODY_TOO_LARGE',
+  /** An HTTP request body is not of a content type the route takes (415). */
+  HTTP_UNSUPPORTED_MEDIA_TYPE: 'TROUPE_HTTP_UNSUPPORTED_MEDIA_TYPE',
+  /** The server cannot answer this now: it is shutting down, or the feature (metrics) is not enabled (503). */
+  HTTP_UNAVAILABLE: 'TROUPE_HTTP_UNAVAILABLE',
+  /** The server failed while answering (500); the details are in its log, never in the response. */
+  HTTP_INTERNAL_ERROR: 'TROUPE_HTTP_INTERNAL_ERROR',
 } as const;
 
 /** Every code troupe raises. */
