@@ -51,5 +51,6 @@ export { LmdbStore, type LmdbStoreOptions, type LmdbReadOnlyOptions } from './st
 export type { Durability } from './store/lmdb-layout.js';
 export type { ContextEntry, EntryKind, RunQuery, RunRecord, RunSnapshot, RunStatus, Store, StoredDecision } from './store/types.js';
 export { createServer, TOKEN_PROTOCOL_PREFIX, type Access, type MetricsSource, type Scope, type ServedRuntime, type ServerOptions, type TroupeServer, type UpgradeHandler } from './inspector/index.js';
+export { InspectorSockets, inspectorHandler, INSPECT_PATH, PROTOCOL_NAME, PROTOCOL_VERSION, type ClientMessage, type InspectorEvent, type ServerMessage, type Snapshot, type SubscriptionTarget } from './inspector/index.js';
 export { TroupeError, isTroupeError, ErrorCodes, type ErrorCode, type ErrorValue } from './errors/index.js';
 export { parseDuration, type Duration } from './util/index.js';

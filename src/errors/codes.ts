@@ -113,6 +113,10 @@ export const ErrorCodes = {
   HTTP_UNAVAILABLE: 'TROUPE_HTTP_UNAVAILABLE',
   /** The server failed while answering (500); the details are in its log, never in the response. */
   HTTP_INTERNAL_ERROR: 'TROUPE_HTTP_INTERNAL_ERROR',
+  /** An inspector WebSocket message is malformed or unknown (not JSON, no known `type`, a missing field); answered with an `error` message, the socket stays open. */
+  INSPECTOR_MESSAGE_INVALID: 'TROUPE_INSPECTOR_MESSAGE_INVALID',
+  /** The inspector has as many WebSocket clients as it allows; the upgrade is refused (503). */
+  INSPECTOR_FULL: 'TROUPE_INSPECTOR_FULL',
 } as const;
 
 /** Every code troupe raises. */

@@ -8,3 +8,8 @@ export { TOKEN_PROTOCOL_PREFIX } from './auth.js';
 export { isLoopbackHost } from './origin.js';
 export { HTTP_STATUS } from './http-errors.js';
 export type { Access, MetricsSource, Scope, ServedRuntime, ServerOptions, TroupeServer, UpgradeHandler } from './types.js';
+export { InspectorSockets, type ClientIdentity, type InspectorSocketOptions } from './sockets.js';
+export { InspectorHub, type HubListener } from './hub.js';
+export { inspectorHandler, INSPECT_PATH } from './attach.js';
+export { runCommand, type RunCommand } from './commands.js';
+export * from './protocol.js';

@@ -10,6 +10,9 @@ import type { ContextEntry, RunStatus } from '../store/index.js';
 /** The protocol version this server speaks. */
 export const PROTOCOL_VERSION = 1;
 
+/** The WebSocket subprotocol a client offers (a browser offers it beside `troupe.token.<token>`); the server selects it. */
+export const PROTOCOL_NAME = 'troupe.v1';
+
 /** Largest message a client may send (bytes); the socket's `maxPayload`. */
 export const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { INSPECT_PATH, inspectorHandler, isInspectable } from './attach.js';
 import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -36,7 +37,10 @@ const REQUEST_TIMEOUT_MS = 60_000;
 export async function createServer(options: ServerOptions): Promise<TroupeServer> {
   const checked = checkOptions(options);
   const workflows = options.workflowsDir === undefined ? new Map<string, string>() : await loadWorkflowsDir(options.runtime, options.workflowsDir);
-  return new HttpServer(checked, workflows, readPage());
+  const server = new HttpServer(checked, workflows, readPage());
+  // The live inspector, on every server whose runtime has an actor tree to show.
+  if (options.inspector !== false && isInspectable(options.runtime)) server.onUpgrade(INSPECT_PATH, inspectorHandler(options.runtime, options.inspector === true || options.inspector === undefined ? {} : options.inspector));
+  return server;
 }
 
 /** The page ships beside this module (the build copies `page/`); `null` when it is missing. */

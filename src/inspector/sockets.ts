@@ -6,6 +6,7 @@ import { InspectorHub } from './hub.js';
 import { runCommand } from './commands.js';
 import {
   MAX_CLIENT_MESSAGE_BYTES,
+  PROTOCOL_NAME,
   PROTOCOL_VERSION,
   ProtocolError,
   parseClientMessage,
@@ -76,7 +77,14 @@ export class InspectorSockets {
       heartbeatMs: options.heartbeatMs ?? 15_000,
       flushMs: options.flushMs ?? 50,
     };
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES, clientTracking: false, perMessageDeflate: false });
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: MAX_CLIENT_MESSAGE_BYTES,
+      clientTracking: false,
+      perMessageDeflate: false,
+      // Select the protocol's name, never an offered token entry (a browser requires one to be selected when it offers any).
+      handleProtocols: (offered) => (offered.has(PROTOCOL_NAME) ? PROTOCOL_NAME : false),
+    });
     this.#heartbeat = setInterval(() => this.#ping(), this.#o.heartbeatMs);
     this.#heartbeat.unref();
   }

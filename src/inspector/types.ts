@@ -36,6 +36,11 @@ export interface ServerOptions {
   readonly token?: string;
   /** A read-only token: the GET routes, `/metrics` and a read-only inspector. */
   readonly readToken?: string;
+  /**
+   * The live inspector WebSocket at `/inspect` (docs/inspector-protocol.md): on by default when the
+   * runtime is a whole troupe runtime; `false` turns it off; an object sets its limits.
+   */
+  readonly inspector?: boolean | { readonly maxClients?: number; readonly highWaterMark?: number; readonly heartbeatMs?: number; readonly flushMs?: number };
   /** Interface to bind. @defaultValue '127.0.0.1' */
   readonly host?: string;
   /** Port to bind; 0 picks a free one. @defaultValue 7070 */
