@@ -11,13 +11,12 @@ import { route, truthy } from './routing.js';
 import { errorOf, runMap, runParallel, type FanOutDone, type FanOutHost } from './fan-out.js';
 import type { ReplayState } from './replay.js';
 import type { ResponseCache } from './response-cache.js';
+import { Approvals } from './approvals.js';
 import { viewOf } from './context.js';
 import { callOnce, startTask, type CallDone } from './step-runner.js';
 import { FINISHED, runError, safely, type RunEnv } from './run-env.js';
 
 export type { RunEnv };
-
-type Pending = { readonly step: CompiledStep; readonly output: unknown };
 
 /**
  * One run: its actor (the workflow's machine), its context log, and the work of each step.
@@ -35,7 +34,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   readonly #visits = new Map<string, number>();
   // Created on first use: most runs never compensate, wait, delegate or get listeners.
   readonly #compensations: { step: CompiledStep; output: unknown }[] = [];
-  readonly #pending = new Map<string, Pending>();
+  readonly #approvals: Approvals;
   #listeners: Set<(e: RunEvent) => void> | null = null;
   #children: Map<string, RunCore> | null = null;
   #gate: Promise<unknown> | null = null;
@@ -44,7 +43,6 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   #outcome: { readonly ok: boolean; readonly value: unknown } | null = null;
   #paused = false;
   /** Approval deadlines armed now, by step. */
-  #timers: Map<string, ReturnType<typeof setTimeout>> | null = null;
   /** What a paused run does when it resumes (its next transition, or a restored step's start). */
   #parked: (() => void) | null = null;
   /** Set by the parent when this run is a delegated sub-run. */
@@ -59,6 +57,8 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   ) {
     this.id = record.id;
     this.workflow = wf.name;
+    // Past an approval's deadline, the step counts as rejected by "timeout".
+    this.#approvals = new Approvals(record.id, env.store, env.now, (stepId) => this.#decide(stepId, false, { by: 'timeout', comment: 'no decision before the approval deadline' }));
     this.record = record;
     this.dispatcher = env.dispatcher;
     this.policy = policy ?? wf.policy ?? env.policy; // the run's own choice, then the workflow's, then the runtime's
@@ -121,7 +121,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   }
 
   pendingApprovals(): readonly string[] {
-    return [...this.#pending.keys()];
+    return this.#approvals.ids();
   }
 
   approve(step: string, opts: { by?: string; comment?: string } = {}): void {
@@ -138,7 +138,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     const error: ErrorValue = { code: 'TROUPE_RUN_CANCELLED', message: `run ${this.id} cancelled: ${reason}` };
     this.#abort.abort(error);
     if (this.#children) for (const c of this.#children.values()) c.cancel(reason);
-    this.#pending.clear();
+    this.#approvals.clear();
     void this.#finish('cancelled', undefined, error, 'run.cancel');
   }
 
@@ -153,7 +153,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     if (!this.#paused || FINISHED.has(this.record.status)) return;
     this.#recordOperator('resume', by);
     this.#paused = false;
-    this.#setStatus(this.#pending.size > 0 ? 'waiting-approval' : 'running');
+    this.#setStatus(this.#approvals.size > 0 ? 'waiting-approval' : 'running');
     const parked = this.#parked;
     this.#parked = null;
     parked?.();
@@ -166,25 +166,6 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
       (entry) => this.#emit({ type: 'operator.recorded', runId: this.id, entry }),
       () => undefined, // the store is closing
     );
-  }
-
-  /** Arm an approval deadline: past it, the step counts as rejected by "timeout". */
-  #armTimer(stepId: string, deadline: number): void {
-    const timer = setTimeout(
-      () => {
-        this.#timers?.delete(stepId);
-        if (this.#pending.has(stepId)) this.#decide(stepId, false, { by: 'timeout', comment: 'no decision before the approval deadline' });
-      },
-      Math.max(0, Math.min(deadline - this.env.now(), 2 ** 31 - 1)),
-    );
-    (this.#timers ??= new Map()).set(stepId, timer);
-  }
-
-  /** Disarm every timer of this run (it finished, or the process is stopping: deadlines stay recorded). */
-  #disarm(): void {
-    if (!this.#timers) return;
-    for (const t of this.#timers.values()) clearTimeout(t);
-    this.#timers.clear();
   }
 
   /** Hold the run's next move until resume(). */
@@ -352,34 +333,16 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   }
 
   #await(step: CompiledStep, output: unknown): void {
-    this.#pending.set(step.id, { step, output });
-    const wait = step.approval?.timeoutMs;
-    if (wait !== undefined) {
-      const deadline = this.env.now() + wait;
-      this.env.store.putTimer(this.id, timerName(step.id), deadline).catch(() => undefined);
-      this.#armTimer(step.id, deadline);
-    }
+    this.#approvals.wait(step, output);
     if (step.kind !== 'approval') this.actor.send({ type: 'await' });
     this.#emit({ type: 'approval.requested', runId: this.id, step: step.id, prompt: step.approval?.prompt, output });
     if (!this.#paused) this.#setStatus('waiting-approval');
-    if (this.env.autoApprove) queueMicrotask(() => this.#pending.has(step.id) && this.approve(step.id, { by: 'auto-approve' }));
+    if (this.env.autoApprove) queueMicrotask(() => this.#approvals.has(step.id) && this.approve(step.id, { by: 'auto-approve' }));
   }
 
   #decide(stepId: string, approved: boolean, opts: { by?: string; comment?: string }): void {
-    const p = this.#pending.get(stepId);
-    if (!p) {
-      throw new TroupeError('TROUPE_APPROVAL_NOT_PENDING', `run ${this.id}: step ${stepId} is not waiting for approval (waiting: ${[...this.#pending.keys()].join(', ') || 'none'})`, {
-        data: { runId: this.id, step: stepId },
-      });
-    }
-    this.#pending.delete(stepId);
-    const timer = this.#timers?.get(stepId);
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      this.#timers!.delete(stepId);
-    }
-    if (p.step.approval?.timeoutMs !== undefined) this.env.store.deleteTimer(this.id, timerName(stepId)).catch(() => undefined);
-    if (this.#pending.size === 0 && !this.#paused) this.record.status = 'running';
+    const p = this.#approvals.take(stepId);
+    if (this.#approvals.size === 0 && !this.#paused) this.record.status = 'running';
     const decision = { approved, ...(opts.by ? { by: opts.by } : {}), ...(opts.comment ? { comment: opts.comment } : {}) };
     const go = async (): Promise<void> => {
       // A pure approval step's output is the decision; on a task step it gates the output already recorded.
@@ -466,20 +429,15 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
         const step = this.wf.steps.get(p.step)!;
         this.#restoreActor({ [p.step]: step.kind === 'approval' ? 'waiting' : 'awaiting' });
         this.record.currentSteps = [p.step];
-        this.#pending.set(p.step, { step, output: this.log.view[p.step] });
+        this.#approvals.rewait(step, this.log.view[p.step]);
         if (!this.#paused) this.record.status = 'waiting-approval';
         this.#emit({ type: 'approval.requested', runId: this.id, step: p.step, prompt: step.approval?.prompt, output: this.log.view[p.step] });
-        // A durable approval deadline: re-armed from its recorded time (past it, it fires at once).
-        this.env.store
-          .getTimer(this.id, timerName(p.step))
-          .then((at) => at !== undefined && this.#pending.has(p.step) && this.#armTimer(p.step, at))
-          .catch(() => undefined);
         // A decision recorded while no process ran this run (`troupe approve` on a stopped directory).
         this.env.store
           .takeDecision(this.id, p.step)
-          .then((d) => d && this.#pending.has(p.step) && this.#decide(p.step, d.approved, { ...(d.by ? { by: d.by } : {}), ...(d.comment ? { comment: d.comment } : {}) }))
+          .then((d) => d && this.#approvals.has(p.step) && this.#decide(p.step, d.approved, { ...(d.by ? { by: d.by } : {}), ...(d.comment ? { comment: d.comment } : {}) }))
           .catch(() => undefined);
-        if (this.env.autoApprove) queueMicrotask(() => this.#pending.has(p.step) && this.approve(p.step, { by: 'auto-approve' }));
+        if (this.env.autoApprove) queueMicrotask(() => this.#approvals.has(p.step) && this.approve(p.step, { by: 'auto-approve' }));
         return;
       }
       case 'step': {
@@ -518,7 +476,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     if (FINISHED.has(this.record.status)) return;
     const error = new TroupeError('TROUPE_RUNTIME_STOPPED', `run ${this.id} was interrupted: the runtime stopped`, { data: { runId: this.id } });
     this.#abort.abort(error);
-    this.#pending.clear();
+    this.#approvals.clear();
     this.#stopActor();
     this.#conclude(false, error);
   }
@@ -541,7 +499,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
 
   async #finish(status: RunStatus, output: unknown, error: ErrorValue | undefined, event: 'run.complete' | 'run.fail' | 'run.cancel'): Promise<void> {
     if (FINISHED.has(this.record.status)) return;
-    this.#disarm();
+    this.#approvals.disarm();
     this.record.status = status;
     this.record.currentSteps = [];
     this.record.updatedAt = this.env.now();
@@ -574,6 +532,3 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
 export type { EntryDraft };
 
 /** The store name of a step's approval deadline. */
-function timerName(stepId: string): string {
-  return `approval:${stepId}`;
-}
