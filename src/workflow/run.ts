@@ -95,6 +95,8 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   /** Create and start this run's actor (root runs; a sub-run's actor is invoked by its parent). */
   start(): this {
     const runs = this.env.runs;
+    // Watchers learn of the run before its first step (its record is already written as running).
+    if (this.env.emit !== null || this.#listeners) this.#emit({ type: 'run.status', runId: this.id, status: this.record.status });
     createActor(this.wf.machine, runs ? { input: { core: this }, id: this.id, parent: runs } : { input: { core: this }, id: this.id }).start();
     return this;
   }
