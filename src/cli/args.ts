@@ -91,6 +91,20 @@ export interface ServeArgs {
   readonly durability: Durability;
 }
 
+/** Options of `troupe inspect`. */
+export interface InspectArgs {
+  readonly kind: 'inspect';
+  /** The inspector's WebSocket URL (`ws://` or `wss://`; a bare host gets the path `/inspect`). */
+  readonly url: string;
+  /** The token from `--token` (the command falls back to `TROUPE_TOKEN`, then `TROUPE_READ_TOKEN`). */
+  readonly token: string | undefined;
+  /** Follow only this run (`--run`); `undefined` follows every run. */
+  readonly run: string | undefined;
+  /** Also follow the actor tree (`--tree`). */
+  readonly tree: boolean;
+  readonly json: boolean;
+}
+
 /** Options of `troupe check`. */
 export interface CheckArgs {
   readonly kind: 'check';
@@ -109,10 +123,11 @@ export type CliCommand =
   | ApproveArgs
   | GcArgs
   | ControlArgs
-  | ServeArgs;
+  | ServeArgs
+  | InspectArgs;
 
 /** The commands that exist (help lists exactly these). */
-export const COMMANDS = ['run', 'resume', 'serve', 'status', 'verify', 'approve', 'pause', 'unpause', 'cancel', 'gc', 'check'] as const;
+export const COMMANDS = ['run', 'resume', 'serve', 'inspect', 'status', 'verify', 'approve', 'pause', 'unpause', 'cancel', 'gc', 'check'] as const;
 
 /** A command's name. */
 export type CommandName = (typeof COMMANDS)[number];
@@ -182,6 +197,14 @@ const SERVE_OPTIONS = {
   'read-token': { type: 'string' },
   origin: { type: 'string', multiple: true },
   durability: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const INSPECT_OPTIONS = {
+  token: { type: 'string' },
+  run: { type: 'string' },
+  tree: { type: 'boolean' },
+  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -293,6 +316,19 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
       durability: durabilityFlag(values.durability),
     };
   }
+  if (first === 'inspect') {
+    const { values, positionals } = parse(rest, INSPECT_OPTIONS, 1);
+    if (values.help) return { kind: 'help', topic: 'inspect' };
+    if (positionals.length === 0) throw usage('inspect: missing argument URL (the inspector of `troupe serve`, e.g. ws://127.0.0.1:7070/inspect)');
+    return {
+      kind: 'inspect',
+      url: inspectorUrl(positionals[0]!),
+      token: nonEmpty('--token', values.token),
+      run: nonEmpty('--run', values.run),
+      tree: values.tree === true,
+      json: values.json === true,
+    };
+  }
   if (first === 'check') {
     const { values, positionals } = parse(rest, CHECK_OPTIONS, 1);
     if (values.help) return { kind: 'help', topic: 'check' };
@@ -314,6 +350,28 @@ function dataFlag(value: string | undefined): string {
 function nonEmpty(flag: string, value: string | undefined): string | undefined {
   if (value !== undefined && value.trim() === '') throw usage(`flag ${flag} needs a value`);
   return value;
+}
+
+/**
+ * `troupe inspect`'s URL: `ws://` or `wss://` (an `http(s)://` URL is named with its WebSocket
+ * form in the error); a URL without a path gets `/inspect`, where `troupe serve` hosts it.
+ */
+function inspectorUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw usage(`inspect: URL must be a ws:// or wss:// URL, e.g. ws://127.0.0.1:7070/inspect, got ${JSON.stringify(value)}`);
+  }
+  if (url.protocol === 'http:' || url.protocol === 'https:') {
+    const ws = `${url.protocol === 'https:' ? 'wss' : 'ws'}://${url.host}${url.pathname === '/' ? '/inspect' : url.pathname}`;
+    throw usage(`inspect: URL must be ws:// or wss://, got ${JSON.stringify(value)} (did you mean ${ws}?)`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw usage(`inspect: URL must be ws:// or wss://, e.g. ws://127.0.0.1:7070/inspect, got ${JSON.stringify(value)}`);
+  if (url.username !== '' || url.password !== '') throw usage('inspect: the URL must not carry credentials: pass --token or set TROUPE_TOKEN');
+  if (url.pathname === '/') url.pathname = '/inspect';
+  url.hash = '';
+  return url.href;
 }
 
 /** `--port`: an integer from 0 (any free port) to 65535. */

@@ -8,6 +8,7 @@ Usage:
   troupe run <workflow.yaml|json> [--input JSON|@file] [--data DIR] [--json] [--auto-approve] [--quiet]
   troupe resume [<workflow.yaml|json>...] [--data DIR] [--auto-approve] [--json]
   troupe serve [--port 7070] [--host 127.0.0.1] [--data DIR] [--workflows DIR] [--token T] [--read-token T]
+  troupe inspect URL [--token T] [--run RUN] [--tree] [--json]
   troupe status [RUN] [--data DIR] [--json]
   troupe verify RUN [--data DIR] [--json]
   troupe approve RUN STEP [--reject] [--comment TEXT] [--by NAME] [--data DIR]
@@ -22,6 +23,7 @@ Commands:
   resume  Resume the runs of a data directory that a stopped or killed process left unfinished
   serve   Serve the HTTP API (start, show, approve, pause, resume, cancel runs; /metrics) over the
           data directory, resuming its unfinished runs; stops cleanly on SIGINT or SIGTERM
+  inspect Tail a server's live inspector (ws://HOST:PORT/inspect): one line per event, or --json
   status  List the runs of a data directory, or show one run and its context log (read-only)
   verify  Recompute a run's hash-chained context log and report the first entry that does not match
   approve Record a decision for a run that waits for approval in a stopped directory (applied on resume)
@@ -132,6 +134,31 @@ Prefer the environment variables to the flags: a flag's value shows in the proce
 One process at a time runs a data directory: a second one gets TROUPE_STORE_LOCKED.
 Exit codes: 0 stopped by SIGINT/SIGTERM, 1 could not start (directory locked, port in use, a
 workflow file does not load), 2 usage error (a bad flag; a non-loopback --host without a token).
+`,
+  inspect: `Usage: troupe inspect URL [options]
+
+Connect to the live inspector of a running 'troupe serve' (docs/inspector-protocol.md) and tail
+it: first a summary of what is there (the runs by status, or with --run that run's log so far),
+then one line per event as it happens — time, run, event and its essentials (step, agent,
+attempt, duration, error code, status, approval prompt, log entry seq and hash, actor,
+supervisor decision). URL is ws://HOST:PORT/inspect or wss://… (a URL without a path gets
+/inspect). A read token is enough.
+
+Options:
+  --token T           The token (default: $TROUPE_TOKEN, then $TROUPE_READ_TOKEN), sent as
+                      "Authorization: Bearer"
+  --run RUN           Follow only this run (its log so far, then its events)
+  --tree              Also follow the actor tree: actors spawned and stopped, supervisor decisions
+  --json              Print the snapshot messages, then each event as one JSON line
+                      ({"at":…,"event":{…}}), for jq
+  -h, --help          Show this help
+
+It does not reconnect: when the server closes the connection (it stops, or drops a client that
+does not keep up) it says so and exits 1, so a shell loop or a supervisor can restart it.
+A message the server refuses is printed on stderr; the stream goes on.
+Exit codes: 130 interrupted (Ctrl-C; the normal way to stop it), 1 cannot connect (refused,
+401 without a valid token, 403, 503 too many clients), the run does not exist, or the server
+closed the connection, 2 usage error (a URL that is not ws:// or wss://).
 `,
   status: `Usage: troupe status [RUN] [options]
 

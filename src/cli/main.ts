@@ -9,6 +9,7 @@ import { approveCommand } from './commands/approve.js';
 import { gcCommand } from './commands/gc.js';
 import { controlCommand } from './commands/control.js';
 import { serveCommand } from './commands/serve.js';
+import { inspectCommand } from './commands/inspect.js';
 import { formatError } from './format.js';
 import { processIO, type CliIO } from './io.js';
 
@@ -21,7 +22,8 @@ export type { CliIO, CliWritable } from './io.js';
  * @param argv - the arguments after `node troupe` (e.g. `['run', 'wf.yaml', '--json']`).
  * @param io - streams, environment and interrupt source. @defaultValue the real process's
  * @returns the exit code: 0 ok, 1 failed (a run failed, a chain does not verify, a data
- *   directory is locked or missing, a server cannot start), 2 usage or input error (`TROUPE_CLI_USAGE`,
+ *   directory is locked or missing, a server cannot start, the inspector cannot be reached or
+ *   closed the connection), 2 usage or input error (`TROUPE_CLI_USAGE`,
  *   `TROUPE_CLI_INPUT_INVALID`), 3 a run left waiting for approval, 130 interrupted.
  * @example
  * ```ts
@@ -56,6 +58,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
         return await controlCommand(cmd, io);
       case 'serve':
         return await serveCommand(cmd, io);
+      case 'inspect':
+        return await inspectCommand(cmd, io);
     }
   } catch (e) {
     io.stderr.write(formatError(e, io.env.TROUPE_DEBUG === '1', io.cwd ?? process.cwd()));

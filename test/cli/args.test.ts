@@ -72,7 +72,8 @@ describe('the command line', () => {
     expect(io.out()).toContain('troupe verify RUN [--data DIR] [--json]');
     expect(io.out()).toContain('troupe resume [<workflow.yaml|json>...] [--data DIR]');
     expect(io.out()).toContain('troupe serve [--port 7070] [--host 127.0.0.1] [--data DIR] [--workflows DIR] [--token T]');
-    expect(io.out()).not.toMatch(/\bbench\b|\binspect\b/);
+    expect(io.out()).toContain('troupe inspect URL [--token T] [--run RUN] [--tree] [--json]');
+    expect(io.out()).not.toMatch(/\bbench\b/);
     expect(io.out()).toMatch(/troupe gc --older-than AGE/);
     expect(io.out()).toMatch(/troupe approve RUN STEP/);
   });
