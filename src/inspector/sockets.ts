@@ -43,8 +43,8 @@ interface Client {
   readonly ws: WebSocket;
   readonly identity: ClientIdentity;
   readonly subs: Map<string, SubscriptionTarget>;
-  /** Serialised events waiting for the next flush. */
-  pending: string[];
+  /** Its subscriptions as one string: clients with the same feed get the same batches. */
+  feed: string;
   alive: boolean;
 }
 
@@ -62,6 +62,9 @@ export class InspectorSockets {
   readonly #wss: WebSocketServer;
   readonly #clients = new Set<Client>();
   readonly #acks = new Map<string, ServerMessage>();
+  /** Events since the last flush, serialised once for all clients, and who each is for. */
+  #pending: string[] = [];
+  #audiences: Audience[] = [];
   readonly #o: Required<Omit<InspectorSocketOptions, 'runtime' | 'version'>> & { version: string };
   readonly #startedAt = Date.now();
   #unlisten: (() => void) | null = null;
@@ -138,7 +141,7 @@ export class InspectorSockets {
   }
 
   #accept(ws: WebSocket, identity: ClientIdentity): void {
-    const client: Client = { ws, identity, subs: new Map(), pending: [], alive: true };
+    const client: Client = { ws, identity, subs: new Map(), feed: feedOf(new Map()), alive: true };
     this.#clients.add(client);
     ws.on('pong', () => (client.alive = true));
     ws.on('message', (data, isBinary) => {
@@ -174,14 +177,12 @@ export class InspectorSockets {
           return this.#send(client, { type: 'pong' });
         case 'subscribe': {
           // Listen first, so nothing between the snapshot and the stream is lost (a duplicate may be).
-          client.subs.set(key(msg.target), msg.target);
-          this.#relisten();
+          this.#resubscribe(client, () => client.subs.set(key(msg.target), msg.target));
           const snapshot = await this.hub.snapshot(msg.target);
           return this.#send(client, { type: 'snapshot', target: msg.target, snapshot });
         }
         case 'unsubscribe':
-          client.subs.delete(key(msg.target));
-          this.#relisten();
+          this.#resubscribe(client, () => client.subs.delete(key(msg.target)));
           return this.#send(client, { type: 'unsubscribed', target: msg.target });
         case 'command':
           return await this.#command(client, msg);
@@ -212,7 +213,18 @@ export class InspectorSockets {
     this.#send(client, ack);
   }
 
-  /** Follow the hub while some client has a subscription; batch events per client. */
+  /**
+   * Change a client's subscriptions. What was gathered so far is sent first, under the
+   * subscriptions it was gathered for (a batch is filtered when it is sent).
+   */
+  #resubscribe(client: Client, change: () => void): void {
+    this.#flush();
+    change();
+    client.feed = feedOf(client.subs);
+    this.#relisten();
+  }
+
+  /** Follow the hub while some client has a subscription; batch the events. */
   #relisten(): void {
     const wanted = [...this.#clients].some((c) => c.subs.size > 0);
     if (wanted && this.#unlisten === null) {
@@ -228,21 +240,36 @@ export class InspectorSockets {
     }
   }
 
+  /** Keep an event for the next batch, serialised once, if some client wants it (the work per client is done at the flush, once per feed). */
   #dispatch(event: InspectorEvent, at: number): void {
-    let text: string | null = null; // serialised once, shared by every client that wants it
+    const audience = audienceOf(event);
     for (const c of this.#clients) {
-      if (c.subs.size === 0 || !wants(c, event)) continue;
-      text ??= JSON.stringify({ at, event });
-      c.pending.push(text);
+      if (c.subs.size === 0 || !wants(c, audience)) continue;
+      this.#pending.push(JSON.stringify({ at, event }));
+      this.#audiences.push(audience);
+      return;
     }
   }
 
+  /** Send each client the events since the last flush that it wants, in one frame. */
   #flush(): void {
+    if (this.#pending.length === 0) return;
+    const pending = this.#pending;
+    const audiences = this.#audiences;
+    this.#pending = [];
+    this.#audiences = [];
+    // Clients with the same feed get the same batch: it is filtered, joined and UTF-8 encoded
+    // once, and the one buffer is written to each of them.
+    const batches = new Map<string, Buffer | null>();
     for (const c of this.#clients) {
-      if (c.pending.length === 0) continue;
-      const batch = `{"type":"events","events":[${c.pending.join(',')}]}`;
-      c.pending = [];
-      this.#sendText(c, batch);
+      if (c.subs.size === 0) continue;
+      let data = batches.get(c.feed);
+      if (data === undefined) {
+        const events = pending.filter((_, i) => wants(c, audiences[i]!));
+        data = events.length === 0 ? null : Buffer.from(`{"type":"events","events":[${events.join(',')}]}`);
+        batches.set(c.feed, data);
+      }
+      if (data !== null) this.#sendText(c, data);
     }
   }
 
@@ -250,7 +277,8 @@ export class InspectorSockets {
     this.#sendText(client, JSON.stringify(msg));
   }
 
-  #sendText(client: Client, text: string): void {
+  /** Send a text frame: a string, or a buffer holding UTF-8 text (shared between clients; ws does not mask a server's frames, so it is never written to). */
+  #sendText(client: Client, text: string | Buffer): void {
     if (client.ws.readyState !== client.ws.OPEN) return;
     if (client.ws.bufferedAmount > this.#o.highWaterMark) {
       // It does not read: drop it rather than let its backlog grow without bound.
@@ -258,7 +286,7 @@ export class InspectorSockets {
       this.#drop(client);
       return;
     }
-    client.ws.send(text);
+    client.ws.send(text, { binary: false });
   }
 
   #ping(): void {
@@ -278,9 +306,23 @@ function key(t: SubscriptionTarget): string {
   return t.kind === 'run' ? `run:${t.runId}` : t.kind;
 }
 
-/** Whether a client's subscriptions cover an event: run events go to `runs` and to that run's followers; the rest to everyone subscribed. */
-function wants(c: Client, event: InspectorEvent): boolean {
+/** Who an event is for: a run's followers (and `runs`), the tree's, or everyone subscribed. Worked out once per event, not once per client. */
+type Audience = { readonly runKey: string } | 'tree' | 'all';
+
+function audienceOf(event: InspectorEvent): Audience {
   const runId = 'runId' in event ? event.runId : event.type === 'run.state' ? event.run.id : undefined;
-  if (runId === undefined) return event.type.startsWith('actor.') || event.type === 'supervisor.decision' ? c.subs.has('tree') : true;
-  return c.subs.has('runs') || c.subs.has(`run:${runId}`);
+  if (runId !== undefined) return { runKey: `run:${runId}` };
+  return event.type.startsWith('actor.') || event.type === 'supervisor.decision' ? 'tree' : 'all';
+}
+
+/** Whether a client's subscriptions cover an event: run events go to `runs` and to that run's followers; the rest to everyone subscribed. */
+function wants(c: Client, audience: Audience): boolean {
+  if (audience === 'all') return true;
+  if (audience === 'tree') return c.subs.has('tree');
+  return c.subs.has('runs') || c.subs.has(audience.runKey);
+}
+
+/** A client's subscriptions as one string (unambiguous: a JSON list of the sorted keys). */
+function feedOf(subs: ReadonlyMap<string, SubscriptionTarget>): string {
+  return JSON.stringify([...subs.keys()].sort());
 }
