@@ -40,6 +40,14 @@ export type CallResult =
   | { readonly ok: true; readonly output: unknown; readonly agent: string; readonly attempts: number }
   | { readonly ok: false; readonly error: ErrorValue; readonly agent: string | undefined; readonly attempts: number };
 
+/** Observes the dispatcher's work (metrics), synchronously on the per-step path: keep it cheap. A throw is ignored. */
+export interface DispatchObserver {
+  /** A call ended, after its retries and fallback: `agent` answered (undefined: none could), `capability` when asked for, `code` null on success. */
+  callEnded(agent: string | undefined, capability: string | undefined, code: string | null, durationMs: number): void;
+  /** An attempt failed, or its input was rejected before it; `retrying` when another attempt follows. */
+  attemptFailed(agent: string, code: string, retrying: boolean): void;
+}
+
 /** Options of the dispatcher. */
 export interface DispatcherOptions {
   readonly directory: AgentDirectory;
@@ -48,6 +56,8 @@ export interface DispatcherOptions {
   readonly random: () => number;
   /** Aborted when the runtime stops: every wait ends. */
   readonly signal: AbortSignal;
+  /** Told of every call's end and every failed attempt. */
+  readonly observer?: DispatchObserver | undefined;
 }
 
 /**
@@ -96,6 +106,8 @@ export class Dispatcher {
    * closure, no promise: this is the per-step path. `done` may run synchronously.
    */
   dispatch(req: CallRequest, done: (r: CallResult) => void, failed: (e: unknown) => void, depth = 0): void {
+    const observer = this.#o.observer;
+    if (observer !== undefined && depth === 0) done = observed(observer, req, done);
     const dir = this.#o.directory;
     const agents = req.agent !== undefined ? single(dir.agent(req.agent)) : dir.withCapability(req.capability ?? '');
     if (agents.length === 0) {
@@ -148,6 +160,7 @@ export class Dispatcher {
       if (c.inputChecked !== agent.id) {
         const issues = agent.validateInput(req.input);
         if (issues) {
+          this.#attemptFailed(agent.id, 'TROUPE_AGENT_INPUT_INVALID', false);
           return c.done(
             fail(
               { code: 'TROUPE_AGENT_INPUT_INVALID', message: `input of ${agent.id} on step ${req.stepId} is invalid: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, data: { agent: agent.id, issues } },
@@ -216,7 +229,9 @@ export class Dispatcher {
       breaker?.failure();
       c.last = { error, agent };
       const retry = c.req.retry ?? agent.retry;
-      if (shouldRetry(error, c.attempt, retry)) {
+      const retrying = shouldRetry(error, c.attempt, retry);
+      this.#attemptFailed(agent.id, error.code, retrying);
+      if (retrying) {
         void this.#wait(retryDelay(c.attempt, retry, this.#o.random), c.req.signal).then(() => this.#resume(c));
         return;
       }
@@ -236,6 +251,14 @@ export class Dispatcher {
       return;
     }
     c.done(fail(error, agent.id, attempts));
+  }
+
+  #attemptFailed(agent: string, code: string, retrying: boolean): void {
+    try {
+      this.#o.observer?.attemptFailed(agent, code, retrying);
+    } catch {
+      // an observer must not break a call
+    }
   }
 
   #route(agents: readonly Agent[], policy: RoutingPolicy, state: PolicyState): InstanceSlot | 'busy' | 'unavailable' | 'open' {
@@ -378,6 +401,20 @@ interface CallState {
 
 function what(req: CallRequest): string {
   return req.agent !== undefined ? `agent ${req.agent}` : `capability ${req.capability}`;
+}
+
+/** `done`, timed and reported to `observer` (a throwing observer is ignored). */
+function observed(observer: DispatchObserver, req: CallRequest, done: (r: CallResult) => void): (r: CallResult) => void {
+  const t0 = performance.now();
+  const capability = req.agent === undefined ? req.capability : undefined;
+  return (r) => {
+    try {
+      observer.callEnded(r.agent, capability, r.ok ? null : r.error.code, performance.now() - t0);
+    } catch {
+      // an observer must not break a call
+    }
+    done(r);
+  };
 }
 
 function single(a: Agent | undefined): readonly Agent[] {

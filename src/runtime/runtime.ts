@@ -13,6 +13,7 @@ import { collectGarbage, type GcReport } from './gc.js';
 import { startActorTree, type ActorTree } from './tree.js';
 import { WorkflowCatalog, type DefinitionSources } from './catalog.js';
 import { loadAgentModule } from './modules.js';
+import { RuntimeMetrics } from '../metrics/index.js';
 import type { RunEvent, RunHandle, Runtime, RuntimeOptions, StartOptions } from './types.js';
 
 const FINISHED_KEPT = 1_000;
@@ -66,6 +67,9 @@ export class TroupeRuntime implements Runtime {
   readonly workflows: WorkflowCatalog;
   /** Worker agents' pools, created on first use, closed on stop. */
   readonly pools = new Pools();
+  /** This runtime's own prom-client registry and the hooks that feed it. */
+  readonly metrics: RuntimeMetrics;
+  readonly #unobserveStore: (() => void) | undefined;
   readonly #stop = new AbortController();
   readonly #runs = new Map<string, RunCore>();
   readonly #finished = new Map<string, RunCore>();
@@ -81,6 +85,8 @@ export class TroupeRuntime implements Runtime {
     this.#now = options.now ?? Date.now;
     this.store = options.store ?? opened ?? new MemoryStore();
     this.#ownsStore = options.store === undefined;
+    this.metrics = new RuntimeMetrics(this);
+    this.#unobserveStore = this.store.observe?.(this.metrics.store);
     this.cache = new ResponseCache(this.store, this.#now);
     this.tree = startActorTree({
       now: this.#now,
@@ -94,6 +100,7 @@ export class TroupeRuntime implements Runtime {
       now: this.#now,
       random: options.random ?? Math.random,
       signal: this.#stop.signal,
+      observer: this.metrics.dispatch,
     });
     this.agents.roomListener = (id) => this.dispatcher.room(id);
     this.workflows = new WorkflowCatalog({
@@ -290,6 +297,8 @@ export class TroupeRuntime implements Runtime {
     this.tree.root.stop();
     // Runs were interrupted, so their tasks are cancelled: running ones get their grace, then their workers are terminated.
     await this.pools.close();
+    this.#unobserveStore?.();
+    this.metrics.close();
     // A store the caller passed in is the caller's to close (it may outlive this runtime).
     if (this.#ownsStore) await this.store.close();
   }
@@ -331,6 +340,7 @@ export class TroupeRuntime implements Runtime {
   }
 
   #onFinished(run: RunCore): void {
+    this.metrics.runFinished(run.workflow, run.record.status, run.record.updatedAt - run.record.createdAt);
     this.#runs.delete(run.id);
     this.#finished.set(run.id, run);
     if (this.#finished.size > FINISHED_KEPT) this.#finished.delete(this.#finished.keys().next().value!);

@@ -1,6 +1,7 @@
 import type { Agent, AgentDefinition, PolicyName } from '../agents/index.js';
 import type { PoolStats } from '../pool/index.js';
 import type { Durability, Store } from '../store/index.js';
+import type { Metrics } from '../metrics/index.js';
 import type { AgentSupervision } from './agent-host.js';
 import type { RunHandle, WorkflowDefinition } from '../workflow/index.js';
 
@@ -60,6 +61,17 @@ export interface Runtime {
   getRun(runId: string): RunHandle;
   /** Set an agent's routing weight (the `weighted` policy); reflection uses this. */
   setWeight(agentId: string, weight: number): void;
+  /**
+   * This runtime's metrics: its own prom-client registry (two runtimes never collide), rendered
+   * in the Prometheus text format by `text()`. Every metric is listed in docs/metrics.md.
+   *
+   * @example
+   * ```ts
+   * res.setHeader('Content-Type', runtime.metrics.contentType);
+   * res.end(await runtime.metrics.text());
+   * ```
+   */
+  readonly metrics: Metrics;
   /** Drain in-flight work (or cancel it after `timeoutMs`), stop every actor, close the store. */
   stop(options?: { timeoutMs?: number }): Promise<void>;
 }

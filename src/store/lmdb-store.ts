@@ -5,7 +5,7 @@ import { TroupeError } from '../errors/index.js';
 import { decodeCached, decodeEntry, decodeRun, decodeSnapshot, encodeCached, encodeEntry, encodeRun, encodeSnapshot } from './codec.js';
 import { openLayout, storeError, type DbName, type Durability } from './lmdb-layout.js';
 import { acquireDirLock, type DirLock } from './lock-file.js';
-import { isFinished, type ContextEntry, type RunQuery, type RunRecord, type RunSnapshot, type Store, type StoredDecision, type CachedResponse, type AppendOptions } from './types.js';
+import { isFinished, type ContextEntry, type RunQuery, type RunRecord, type RunSnapshot, type Store, type StoredDecision, type CachedResponse, type AppendOptions, type StoreObserver } from './types.js';
 
 
 /** Options of {@link LmdbStore.open}. */
@@ -48,6 +48,8 @@ export class LmdbStore implements Store {
   readonly #lock: DirLock | undefined;
   /** Per run, the newest record written but perhaps not yet committed: what the next write builds on. */
   readonly #pending = new Map<string, RunRecord>();
+  /** Told of run writes' latencies; null (the common case) costs the write path one check. */
+  #observers: StoreObserver[] | null = null;
   #closed = false;
 
   private constructor(dir: string, durability: Durability | undefined, layout: ReturnType<typeof openLayout>, lock: DirLock | undefined) {
@@ -264,6 +266,15 @@ export class LmdbStore implements Store {
     return (await this.listRuns()).filter((r) => !isFinished(r.status));
   }
 
+  /** Be told the commit and flush latency of every run write from now on. @returns the function that stops it */
+  observe(observer: StoreObserver): () => void {
+    this.#observers = [...(this.#observers ?? []), observer];
+    return () => {
+      const left = (this.#observers ?? []).filter((o) => o !== observer);
+      this.#observers = left.length > 0 ? left : null;
+    };
+  }
+
   /** Close the environment (pending writes finish first) and release the lock. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -278,9 +289,11 @@ export class LmdbStore implements Store {
   /** Write `ops` in one transaction (shared with the event turn's other writes), then wait as the durability mode says. */
   async #commit(runId: string, next: RunRecord, what: string, ops: () => void, commitOnly = false): Promise<void> {
     this.#pending.set(runId, next);
+    const observers = this.#observers;
     try {
       const write = this.#env.batch(ops);
-      await (commitOnly ? write : this.#durable(write));
+      if (observers === null) await (commitOnly ? write : this.#durable(write));
+      else await timed(observers, write, commitOnly ? null : this.durability === 'flush' ? this.#env : null);
     } catch (err) {
       throw storeError(err, this.dir, `${what}(${runId})`);
     } finally {
@@ -320,6 +333,26 @@ export class LmdbStore implements Store {
   #writable(): void {
     if (this.#closed) throw new TroupeError('TROUPE_RUNTIME_STOPPED', `the store in ${this.dir} is closed`);
     if (this.readOnly) throw new TroupeError('TROUPE_STORE_READ_ONLY', `the store in ${this.dir} was opened read-only`, { data: { dir: this.dir } });
+  }
+}
+
+/** Wait for a write as `#durable` does (flushed when `flushed` is given), telling `observers` how long it took. */
+async function timed(observers: readonly StoreObserver[], write: Promise<unknown>, flushed: { readonly flushed: Promise<unknown> } | null): Promise<void> {
+  const t0 = performance.now();
+  await write;
+  const committed = performance.now() - t0;
+  for (const o of observers) safely(() => o.commit(committed));
+  if (flushed === null) return;
+  await flushed.flushed;
+  const onDisk = performance.now() - t0;
+  for (const o of observers) safely(() => o.flush(onDisk));
+}
+
+function safely(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // an observer must not fail a write
   }
 }
 

@@ -94,6 +94,14 @@ export interface RunSnapshot {
   readonly state: unknown;
 }
 
+/** Told how long a store's run writes take (metrics). Called on the write path: keep it cheap. */
+export interface StoreObserver {
+  /** A run write was committed (visible), `ms` after it was issued. */
+  commit(ms: number): void;
+  /** A run write was flushed (on disk), `ms` after it was issued; only in `flush` durability. */
+  flush(ms: number): void;
+}
+
 /**
  * The persistence port. `MemoryStore` and (next) `LmdbStore` implement it; one conformance
  * suite runs on both. Appends for one run are serial; different runs may write concurrently.
@@ -129,4 +137,9 @@ export interface Store {
   /** Runs that were not finished when the store was last closed: what recovery resumes. */
   recover(): Promise<RunRecord[]>;
   close(): Promise<void>;
+  /**
+   * Be told the latency of run writes (create, append, update). Optional: a store that does not
+   * time its writes (`MemoryStore`) lacks it. Returns the function that stops the observation.
+   */
+  observe?(observer: StoreObserver): () => void;
 }
