@@ -1,5 +1,5 @@
 import type { ErrorValue } from '../errors/index.js';
-import { decodePayload, encodePayload } from './codec.js';
+import { decodePayload, encodePayload, INPUT_ENCODING } from './codec.js';
 import { workerFailure } from './failures.js';
 import { PoolCore, type Executor, type Job } from './pool-core.js';
 import type { AbortCode, ChildMessage } from './process-entry.js';
@@ -84,7 +84,7 @@ class ProcessExecutor implements Executor {
     if (this.#failure) return this.#later(job, { ok: false, error: this.#failure });
     let encoded;
     try {
-      encoded = encodePayload(t.input);
+      encoded = encodePayload(t.input, INPUT_ENCODING);
     } catch (e) {
       return this.#later(job, { ok: false, error: { code: 'TROUPE_AGENT_INPUT_INVALID', message: `input of ${t.describe()} cannot be sent to a worker: ${messageOf(e)}` } });
     }

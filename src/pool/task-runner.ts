@@ -1,6 +1,6 @@
 import { TroupeError, isTroupeError, toErrorValue, type ErrorValue } from '../errors/index.js';
 import { importModule } from '../util/index.js';
-import { decodePayload, encodePayload, type Encoded } from './codec.js';
+import { decodePayload, encodePayload, OUTPUT_ENCODING, type Encoded } from './codec.js';
 import type { TaskMessage, TaskReply, WorkerContext } from './types.js';
 
 /** What the worker side of a pool tells the runner (thread: the shared slot table; process: IPC). */
@@ -160,7 +160,7 @@ function reply(ctx: TaskContext, output: unknown): RunnerOutcome {
   if (Date.now() > ctx.deadline) return failure(toErrorValue(ctx.timeoutError()));
   let encoded: Encoded;
   try {
-    encoded = encodePayload(output);
+    encoded = encodePayload(output, OUTPUT_ENCODING);
   } catch (e) {
     return failure({ code: 'TROUPE_AGENT_OUTPUT_INVALID', message: `output of worker task for step ${ctx.stepId} of run ${ctx.runId} cannot be sent back: ${messageOf(e)}` });
   }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { ErrorValue } from '../errors/index.js';
-import { decodePayload, encodePayload } from './codec.js';
+import { decodePayload, encodePayload, INPUT_ENCODING } from './codec.js';
 import { workerFailure } from './failures.js';
 import { PoolCore, type Executor, type Job } from './pool-core.js';
 import { SlotTable } from './slots.js';
@@ -96,7 +96,7 @@ class ThreadExecutor implements Executor {
     const t = job.task;
     let encoded;
     try {
-      encoded = encodePayload(t.input);
+      encoded = encodePayload(t.input, INPUT_ENCODING);
     } catch (e) {
       const error = { code: 'TROUPE_AGENT_INPUT_INVALID', message: `input of ${t.describe()} cannot be sent to a worker: ${e instanceof Error ? e.message : String(e)}` };
       queueMicrotask(() => this.#end(job, { ok: false, error }));
