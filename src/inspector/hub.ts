@@ -23,6 +23,7 @@ export class InspectorHub {
   readonly #actors = new Map<string, ActorInfo>();
   readonly #stopped: string[] = [];
   #detach: (() => void) | null = null;
+  #unwatchTree: (() => void) | null = null;
 
   constructor(readonly runtime: TroupeRuntime) {}
 
@@ -36,10 +37,29 @@ export class InspectorHub {
     };
   }
 
+  /**
+   * Follow every actor of the runtime's XState system through XState's inspection API (it reports
+   * each transition of each actor, so it costs on every step): on only while someone follows the
+   * tree. Turning it on seeds the tree with the actors that exist already.
+   */
+  watchTree(on: boolean): void {
+    if (on && this.#unwatchTree === null) {
+      this.#seed(this.runtime.tree.root as unknown as AnyActorRef);
+      const sub = this.runtime.tree.root.system.inspect((ev: InspectionEvent) => this.#onInspection(ev));
+      this.#unwatchTree = () => sub.unsubscribe();
+    } else if (!on && this.#unwatchTree !== null) {
+      this.#unwatchTree();
+      this.#unwatchTree = null;
+      this.#actors.clear(); // stale once unwatched: reseeded when watched again
+      this.#stopped.length = 0;
+    }
+  }
+
   /** What a subscription starts with. */
   async snapshot(target: SubscriptionTarget): Promise<Snapshot> {
     switch (target.kind) {
       case 'tree':
+        this.watchTree(true);
         return { kind: 'tree', actors: [...this.#actors.values()] };
       case 'runs': {
         const live = new Map(this.runtime.activeRuns().map((r) => [r.id, r]));
@@ -93,13 +113,10 @@ export class InspectorHub {
         ...(error === undefined ? {} : { error }),
       });
     });
-    // XState's inspection API: every actor of the system, as it is created and as it ends.
-    this.#seed(this.runtime.tree.root as unknown as AnyActorRef);
-    const sub = this.runtime.tree.root.system.inspect((ev: InspectionEvent) => this.#onInspection(ev));
     this.#detach = () => {
       offRuns();
       offSupervision();
-      sub.unsubscribe();
+      this.watchTree(false);
     };
   }
 

@@ -46,6 +46,8 @@ interface Client {
   /** Its subscriptions as one string: clients with the same feed get the same batches. */
   feed: string;
   alive: boolean;
+  /** Frames held back while a snapshot is being taken (sent right after it), or null. */
+  held: Buffer[] | null;
 }
 
 /** Commands remembered for idempotency (by command id). */
@@ -141,7 +143,7 @@ export class InspectorSockets {
   }
 
   #accept(ws: WebSocket, identity: ClientIdentity): void {
-    const client: Client = { ws, identity, subs: new Map(), feed: feedOf(new Map()), alive: true };
+    const client: Client = { ws, identity, subs: new Map(), feed: feedOf(new Map()), alive: true, held: null };
     this.#clients.add(client);
     ws.on('pong', () => (client.alive = true));
     ws.on('message', (data, isBinary) => {
@@ -176,10 +178,20 @@ export class InspectorSockets {
         case 'ping':
           return this.#send(client, { type: 'pong' });
         case 'subscribe': {
-          // Listen first, so nothing between the snapshot and the stream is lost (a duplicate may be).
+          // Listen first, so nothing between the snapshot and the stream is lost (a duplicate may
+          // be); batches gathered meanwhile are held back until the snapshot is sent, so a client
+          // never sees events newer than the snapshot that follows them.
           this.#resubscribe(client, () => client.subs.set(key(msg.target), msg.target));
-          const snapshot = await this.hub.snapshot(msg.target);
-          return this.#send(client, { type: 'snapshot', target: msg.target, snapshot });
+          client.held ??= [];
+          try {
+            const snapshot = await this.hub.snapshot(msg.target);
+            this.#send(client, { type: 'snapshot', target: msg.target, snapshot });
+          } finally {
+            const held = client.held ?? [];
+            client.held = null;
+            for (const frame of held) this.#sendText(client, frame);
+          }
+          return;
         }
         case 'unsubscribe':
           this.#resubscribe(client, () => client.subs.delete(key(msg.target)));
@@ -227,6 +239,8 @@ export class InspectorSockets {
   /** Follow the hub while some client has a subscription; batch the events. */
   #relisten(): void {
     const wanted = [...this.#clients].some((c) => c.subs.size > 0);
+    // XState's inspection (an event per transition of every actor) only while someone follows the tree.
+    this.hub.watchTree([...this.#clients].some((c) => c.subs.has('tree')));
     if (wanted && this.#unlisten === null) {
       this.#unlisten = this.hub.listen((event, at) => this.#dispatch(event, at));
       this.#flushTimer = setInterval(() => this.#flush(), this.#o.flushMs);
@@ -269,7 +283,9 @@ export class InspectorSockets {
         data = events.length === 0 ? null : Buffer.from(`{"type":"events","events":[${events.join(',')}]}`);
         batches.set(c.feed, data);
       }
-      if (data !== null) this.#sendText(c, data);
+      if (data === null) continue;
+      if (c.held) c.held.push(data);
+      else this.#sendText(c, data);
     }
   }
 
@@ -307,19 +323,21 @@ function key(t: SubscriptionTarget): string {
 }
 
 /** Who an event is for: a run's followers (and `runs`), the tree's, or everyone subscribed. Worked out once per event, not once per client. */
-type Audience = { readonly runKey: string } | 'tree' | 'all';
+type Audience = { readonly runKey: string; readonly followersOnly: boolean } | 'tree' | 'all';
 
 function audienceOf(event: InspectorEvent): Audience {
   const runId = 'runId' in event ? event.runId : event.type === 'run.state' ? event.run.id : undefined;
-  if (runId !== undefined) return { runKey: `run:${runId}` };
+  // A context entry (with its output, the largest event) goes to that run's followers only: the
+  // all-runs feed carries states, steps and approvals, not every run's data.
+  if (runId !== undefined) return { runKey: `run:${runId}`, followersOnly: event.type === 'context.appended' };
   return event.type.startsWith('actor.') || event.type === 'supervisor.decision' ? 'tree' : 'all';
 }
 
-/** Whether a client's subscriptions cover an event: run events go to `runs` and to that run's followers; the rest to everyone subscribed. */
+/** Whether a client's subscriptions cover an event: run events go to that run's followers (and, but for context entries, to `runs`); actor events to `tree`; the rest to everyone subscribed. */
 function wants(c: Client, audience: Audience): boolean {
   if (audience === 'all') return true;
   if (audience === 'tree') return c.subs.has('tree');
-  return c.subs.has('runs') || c.subs.has(audience.runKey);
+  return c.subs.has(audience.runKey) || (!audience.followersOnly && c.subs.has('runs'));
 }
 
 /** A client's subscriptions as one string (unambiguous: a JSON list of the sorted keys). */

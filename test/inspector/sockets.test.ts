@@ -77,18 +77,25 @@ describe('the inspector WebSocket', () => {
     expect(await c.next((m) => m.type === 'hello')).toMatchObject({ protocol: 1, scope: 'operator', server: { name: 'troupe', version: 'test' } });
   });
 
-  it('streams a run live after a snapshot: steps, context entries with their hash, the approval wait', async () => {
+  it('streams runs live after a snapshot: steps, the approval wait; a followed run also gets its context entries with their hash', async () => {
     const h = await harness();
     const c = await connect(h.url);
     c.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'runs' } }));
     expect(await c.next((m) => m.type === 'snapshot')).toMatchObject({ snapshot: { kind: 'runs', runs: [] } });
     const run = await h.rt.start('gated', { n: 7 });
+    await c.next(isEvent('run.state', (e) => e.run.id === run.id && e.run.status === 'running'));
     await c.next(isEvent('step.started', (e) => e.runId === run.id && e.step === 'draft'));
-    const appended = await c.next(isEvent('context.appended', (e) => e.runId === run.id));
-    expect(appended.event.entry).toMatchObject({ seq: 1, kind: 'step', step: 'draft', hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     await c.next(isEvent('approval.waiting', (e) => e.runId === run.id && e.prompt === 'ship it?'));
     const state = await c.next(isEvent('run.state', (e) => e.run.status === 'waiting-approval'));
     expect(state.event.run.pendingApprovals).toEqual(['draft']);
+    // The all-runs feed carries no context entries; following the run gives its log and then its new entries.
+    expect(c.messages.some((m) => m.type === 'event' && m.event.type === 'context.appended')).toBe(false);
+    c.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'run', runId: run.id } }));
+    const snap = await c.next((m) => m.type === 'snapshot' && m.target.kind === 'run');
+    expect(snap.snapshot.entries[0]).toMatchObject({ seq: 1, kind: 'step', step: 'draft', hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    run.approve('draft');
+    const appended = await c.next(isEvent('context.appended', (e) => e.runId === run.id && e.entry.seq === 2));
+    expect(appended.event.entry).toMatchObject({ kind: 'approval', prevHash: snap.snapshot.entries[0].hash });
   });
 
   it('an operator approves over the socket: acknowledged once, idempotent by command id, recorded with who', async () => {
@@ -174,14 +181,16 @@ describe('the inspector WebSocket', () => {
   it('disconnects a client that stops reading once its backlog passes the high-water mark', async () => {
     const h = await harness({ highWaterMark: 64 * 1024 });
     const c = await connect(h.url);
-    c.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'runs' } }));
-    await c.next((m) => m.type === 'snapshot');
     const closed = new Promise<void>((r) => c.ws.on('close', () => r()));
-    (c.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // stop reading
+    (c.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // stop reading (it still sends)
     const big = 'y'.repeat(40_000);
     for (let i = 0; i < 400 && h.sockets.clients > 0; i++) {
-      await (await h.rt.start('quick', { big, i })).result();
-      await new Promise((r) => setTimeout(r, 1)); // let the batches flush
+      // Follow each run, so its context entries (40 KB outputs) come to this client.
+      const run = await h.rt.start('gated', { n: big });
+      c.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'run', runId: run.id } }));
+      await new Promise((r) => setTimeout(r, 2)); // let the snapshot go and the batches flush
+      run.approve('draft');
+      await run.result();
     }
     expect(h.sockets.clients).toBe(0);
     (c.ws as unknown as { _socket: { resume(): void } })._socket.resume();

@@ -64,7 +64,9 @@ describe('createRuntime', () => {
     const run = await rt.start({ name: 'ev', steps: { s: { agent: 'echo' } } }, {});
     await run.result();
     off();
-    expect(events.map((e) => e.type)).toEqual(['step.started', 'step.completed', 'run.status']);
+    // The run announces itself, each step starts and is sealed into the log (entry.appended, with its hash), then completes.
+    expect(events.map((e) => e.type)).toEqual(['run.status', 'step.started', 'entry.appended', 'step.completed', 'run.status']);
+    expect(events[0]).toMatchObject({ type: 'run.status', runId: run.id, status: 'running' });
     expect(events.at(-1)).toMatchObject({ type: 'run.status', runId: run.id, status: 'completed' });
   });
 
