@@ -153,18 +153,33 @@ export class CircuitBreaker {
   tryPass(): boolean {
     const now = this.#now();
     if (!canPass(this.#state, now, this.#opts)) return false;
-    this.#state = breakerTransition(this.#state, 'pass', now, this.#opts);
+    this.#set(breakerTransition(this.#state, 'pass', now, this.#opts));
     return true;
   }
 
   /** Record that a call succeeded. */
   success(): void {
-    this.#state = breakerTransition(this.#state, 'success', this.#now(), this.#opts);
+    this.#set(breakerTransition(this.#state, 'success', this.#now(), this.#opts));
   }
 
   /** Record that a call failed. */
   failure(): void {
-    this.#state = breakerTransition(this.#state, 'failure', this.#now(), this.#opts);
+    this.#set(breakerTransition(this.#state, 'failure', this.#now(), this.#opts));
+  }
+
+  /** Told when the breaker moves between closed, open and half-open (the inspector). A throw is ignored. */
+  onChange: ((status: BreakerStatus) => void) | null = null;
+
+  #set(next: BreakerState): void {
+    const was = this.#state.state;
+    this.#state = next;
+    if (next.state !== was && this.onChange !== null) {
+      try {
+        this.onChange(next.state);
+      } catch {
+        // an observer must not break a call
+      }
+    }
   }
 
   /**
@@ -178,6 +193,6 @@ export class CircuitBreaker {
 
   /** Close the breaker and forget its failures. */
   reset(): void {
-    this.#state = CLOSED;
+    this.#set(CLOSED);
   }
 }

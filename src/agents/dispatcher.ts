@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ErrorValue } from '../errors/index.js';
-import { CircuitBreaker } from './circuit-breaker.js';
+import { CircuitBreaker, type BreakerStatus } from './circuit-breaker.js';
 import { hasRoom, type CallOutcome, type InstanceSlot } from './instance.js';
 import { getPolicy, weighted } from './policies.js';
 import { retryDelay, shouldRetry } from './retry.js';
@@ -76,6 +76,7 @@ const MAX_FALLBACK_DEPTH = 3;
 export class Dispatcher {
   readonly #o: DispatcherOptions;
   readonly #breakers = new Map<string, CircuitBreaker>();
+  readonly #circuitListeners = new Set<(agentId: string, status: BreakerStatus) => void>();
   readonly #policyState = new Map<string, PolicyState>();
   /** Calls waiting for mailbox room, FIFO per agent (a waiter is listed under every agent it can use). */
   readonly #waiters = new Map<string, Waiter[]>();
@@ -90,9 +91,18 @@ export class Dispatcher {
     let b = this.#breakers.get(agent.id);
     if (!b) {
       b = new CircuitBreaker(agent.breaker, this.#o.now);
+      b.onChange = (status) => {
+        for (const l of this.#circuitListeners) l(agent.id, status);
+      };
       this.#breakers.set(agent.id, b);
     }
     return b;
+  }
+
+  /** Be told when an agent's circuit breaker moves between closed, open and half-open. Returns the unsubscribe function. */
+  onCircuit(listener: (agentId: string, status: BreakerStatus) => void): () => void {
+    this.#circuitListeners.add(listener);
+    return () => this.#circuitListeners.delete(listener);
   }
 
   /** Run a call to completion: the output, or the typed failure after the last retry and fallback. */

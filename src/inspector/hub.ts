@@ -113,9 +113,11 @@ export class InspectorHub {
         ...(error === undefined ? {} : { error }),
       });
     });
+    const offCircuit = this.runtime.dispatcher.onCircuit((agent, state) => this.#emit({ type: 'circuit.changed', agent, state }));
     this.#detach = () => {
       offRuns();
       offSupervision();
+      offCircuit();
       this.watchTree(false);
     };
   }

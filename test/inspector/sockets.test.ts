@@ -205,6 +205,17 @@ describe('the inspector WebSocket', () => {
     expect(h.sockets.clients).toBe(0);
   });
 
+  it('tells every subscriber when an agent circuit breaker opens', async () => {
+    const h = await harness();
+    const flaky = defineAgent({ id: 'flaky', circuitBreaker: { failureThreshold: 2, resetTimeout: '1m' }, execute: () => Promise.reject(new Error('down')) });
+    h.rt.registerAgent(flaky);
+    const c = await connect(h.url);
+    c.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'runs' } }));
+    await c.next((m) => m.type === 'snapshot');
+    for (let i = 0; i < 2; i++) await (await h.rt.start({ name: `f${i}`, steps: { s: { agent: 'flaky' } } }, {})).result().catch(() => undefined);
+    expect((await c.next(isEvent('circuit.changed'))).event).toEqual({ type: 'circuit.changed', agent: 'flaky', state: 'open' });
+  });
+
   it('shows the actor tree through XState inspection: supervisors, instances, and runs as they come and go', async () => {
     const h = await harness();
     const c = await connect(h.url);
