@@ -350,6 +350,7 @@ export class Dispatcher {
    */
   #waitForRoom(agents: readonly Agent[], recheckMs: number): Promise<void> {
     return new Promise<void>((resolve) => {
+      let timer: ReturnType<typeof setTimeout>;
       const w: Waiter = {
         done: false,
         wake: () => {
@@ -359,7 +360,14 @@ export class Dispatcher {
           resolve();
         },
       };
-      const timer = setTimeout(w.wake, recheckMs);
+      // A recheck keeps the line: it wakes the longest waiter (which may be this one), never jumps ahead of it.
+      const recheck = (): void => {
+        const head = this.#head(agents[0]!.id);
+        if (head === undefined || head === w) return w.wake();
+        head.wake();
+        timer = setTimeout(recheck, Math.min(WAIT_RECHECK_MAX_MS, recheckMs * 2));
+      };
+      timer = setTimeout(recheck, recheckMs);
       for (const a of agents) {
         let list = this.#waiters.get(a.id);
         if (!list) this.#waiters.set(a.id, (list = []));
@@ -368,6 +376,14 @@ export class Dispatcher {
         list.push(w);
       }
     });
+  }
+
+  /** The longest waiter still waiting for `agentId`. */
+  #head(agentId: string): Waiter | undefined {
+    const list = this.#waiters.get(agentId);
+    if (!list) return undefined;
+    while (list.length > 0 && list[0]!.done) list.shift();
+    return list[0];
   }
 
   /** End every wait (the runtime is stopping). */
