@@ -3,7 +3,8 @@
  * a no-op task (the pools' own per-task cost) and a 1 ms CPU task. For troupe, two paths:
  * `troupe-call` (an agent call through the router, mailbox and pool: what each step pays) and
  * `troupe-run` (a whole one-step workflow run: the call plus the run's actor, context log and
- * hashes). Goal from issue 4: troupe at least 80% of raw Piscina's tasks/s on the 1 ms task and
+ * hashes per task) and `troupe-steps` (workflow steps: a map step over 500 items, each item a step
+ * recorded in the log with its hash, run creation amortised). Goal from issue 4: troupe at least 80% of raw Piscina's tasks/s on the 1 ms task and
  * at least 50% on the no-op task. Prints one JSON document on stdout; progress goes to stderr.
  *
  *   npm run build && node --expose-gc --import tsx benchmarks/pool-throughput.ts [--runs N] [--concurrency N] [--tiny]
@@ -20,6 +21,8 @@ const GOALS: Record<Task, number> = { noop: 0.5, cpu1ms: 0.8 };
 const MODULE = new URL('./lib/pool-tasks.ts', import.meta.url);
 /** Interleaved rounds per path; the median round is reported. */
 const ROUNDS = 3;
+/** Items of the `many` workflow's map step (steps per run of the `steps` path). */
+const MAP_ITEMS = 500;
 
 interface PathResult {
   readonly tasksPerSec: number;
@@ -32,6 +35,18 @@ async function measureOnce(total: number, concurrency: number, one: (i: number) 
   const { durationMs, latencies } = await runConcurrent(total, concurrency, one);
   const s = summarizeLatencies(latencies);
   return { tasksPerSec: round((total / durationMs) * 1000, 0), p50Ms: round(s.p50, 3), p99Ms: round(s.p99, 3) };
+}
+
+/**
+ * Workflow steps: runs of a map over MAP_ITEMS items run one after another (each item a worker
+ * step recorded in the run's log with its hash; `concurrency` in flight within the run). Rate in
+ * steps/s; the latency columns are per run of MAP_ITEMS steps.
+ */
+async function measureSteps(runs: number, oneRun: () => Promise<unknown>): Promise<PathResult> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const { durationMs, latencies } = await runConcurrent(runs, 1, oneRun);
+  const s = summarizeLatencies(latencies);
+  return { tasksPerSec: round(((runs * MAP_ITEMS) / durationMs) * 1000, 0), p50Ms: round(s.p50, 3), p99Ms: round(s.p99, 3) };
 }
 
 /** The round with the median throughput (this machine is shared: one round can be disturbed). */
@@ -54,7 +69,15 @@ async function main(): Promise<void> {
     const piscina = new Piscina({ filename: MODULE.href, execArgv: ['--import', 'tsx'], minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
     const pool = { minThreads: threads, maxThreads: threads, maxQueue: concurrency, idleTimeout: '60s' };
     const agent = defineAgent({ kind: 'worker', id: 'bench', module: MODULE, export: task, timeout: '30s', circuitBreaker: false, pool });
-    const rt = await createRuntime({ agents: [agent], workflows: [{ name: 'one', steps: { s: { agent: 'bench' } } }] });
+    const rt = await createRuntime({
+      agents: [agent],
+      workflows: [
+        { name: 'one', steps: { s: { agent: 'bench' } } },
+        // Many logged steps in one run: each item is a step with its own context entry and hash.
+        { name: 'many', steps: { m: { map: { agent: 'bench', items: 'input.items', input: '{ "i": item }', concurrency } } } },
+      ],
+    });
+    const items = Array.from({ length: MAP_ITEMS }, (_, k) => k);
     let n = 0;
     const paths: Record<'raw' | 'call' | 'run', (i: number) => Promise<unknown>> = {
       raw: (i) => piscina.run({ task, input: { i } }),
@@ -64,25 +87,29 @@ async function main(): Promise<void> {
       },
       run: async (i) => (await rt.start('one', { i })).result(),
     };
-    const measured: Record<keyof typeof paths, PathResult[]> = { raw: [], call: [], run: [] };
+    const measured: Record<keyof typeof paths | 'steps', PathResult[]> = { raw: [], call: [], run: [], steps: [] };
+    const mapRuns = Math.max(1, Math.round(total / MAP_ITEMS));
     // Warm-up: workers started, modules loaded, JIT warm.
     for (const one of Object.values(paths)) await runConcurrent(Math.min(total, 500), concurrency, one);
     for (let r = 0; r < rounds; r++) {
       for (const [name, one] of Object.entries(paths) as [keyof typeof paths, (i: number) => Promise<unknown>][]) measured[name].push(await measureOnce(total, concurrency, one));
+      measured.steps.push(await measureSteps(mapRuns, () => rt.start('many', { items }).then((r) => r.result())));
     }
     await piscina.destroy();
     await rt.stop();
     const raw = median(measured.raw);
     const call = median(measured.call);
     const run = median(measured.run);
+    const steps = median(measured.steps);
 
     const ratio = (x: PathResult): number => round(x.tasksPerSec / raw.tasksPerSec, 3);
     results[task] = {
       raw,
       troupeCall: call,
       troupeRun: run,
-      ratio: { call: ratio(call), run: ratio(run) },
-      goal: { target: GOALS[task], call: ratio(call) >= GOALS[task], run: ratio(run) >= GOALS[task] },
+      troupeSteps: steps,
+      ratio: { call: ratio(call), run: ratio(run), steps: ratio(steps) },
+      goal: { target: GOALS[task], call: ratio(call) >= GOALS[task], run: ratio(run) >= GOALS[task], steps: ratio(steps) >= GOALS[task] },
     };
   }
 
