@@ -4,6 +4,7 @@ import { CircuitBreaker, type BreakerStatus } from './circuit-breaker.js';
 import { hasRoom, type CallOutcome, type InstanceSlot } from './instance.js';
 import { getPolicy, weighted } from './policies.js';
 import { retryDelay, shouldRetry } from './retry.js';
+import { WaitingLine } from './waiting-line.js';
 import type { Agent, CorrectionFeedback, InstanceLoad, PolicyName, PolicyState, RoutingPolicy } from './types.js';
 
 /** What the dispatcher needs to know about the agents that exist now. */
@@ -78,8 +79,8 @@ export class Dispatcher {
   readonly #breakers = new Map<string, CircuitBreaker>();
   readonly #circuitListeners = new Set<(agentId: string, status: BreakerStatus) => void>();
   readonly #policyState = new Map<string, PolicyState>();
-  /** Calls waiting for mailbox room, FIFO per agent (a waiter is listed under every agent it can use). */
-  readonly #waiters = new Map<string, Waiter[]>();
+  /** Calls waiting for mailbox or pool room, FIFO per agent. */
+  readonly #line = new WaitingLine();
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
@@ -137,7 +138,7 @@ export class Dispatcher {
       attempt: 0,
       waits: 0,
       // Backpressure is FIFO: when others already wait for these agents, queue behind them.
-      mustWait: this.#hasWaiters(agents),
+      mustWait: this.#line.has(agents),
       last: undefined,
       inputChecked: undefined,
       done,
@@ -163,7 +164,7 @@ export class Dispatcher {
       if (pick === 'busy') {
         // Backpressure: every mailbox is full. Wait for room, in line, and route again; never a failure.
         const backoff = Math.min(WAIT_RECHECK_MAX_MS, WAIT_RECHECK_FIRST_MS * 2 ** c.waits++);
-        this.#waitForRoom(c.agents, backoff).then(() => this.#resume(c));
+        this.#line.wait(c.agents, backoff).then(() => this.#resume(c));
         return;
       }
       const agent = pick.agent;
@@ -324,71 +325,12 @@ export class Dispatcher {
 
   /** Called by an instance when a call finishes: wake the longest waiter for that agent. */
   room(agentId: string): void {
-    const list = this.#waiters.get(agentId);
-    if (!list) return;
-    while (list.length > 0) {
-      const w = list.shift()!;
-      if (!w.done) {
-        w.wake();
-        return;
-      }
-    }
-  }
-
-  #hasWaiters(agents: readonly Agent[]): boolean {
-    for (const a of agents) {
-      const list = this.#waiters.get(a.id);
-      if (list && list.some((w) => !w.done)) return true;
-    }
-    return false;
-  }
-
-  /**
-   * Wait in line for room on any of `agents`. No abort listener is added per waiter (thousands
-   * may wait on one signal): a waiter re-checks after `recheckMs`, and `wakeAll` ends every
-   * wait when the runtime stops.
-   */
-  #waitForRoom(agents: readonly Agent[], recheckMs: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      let timer: ReturnType<typeof setTimeout>;
-      const w: Waiter = {
-        done: false,
-        wake: () => {
-          if (w.done) return;
-          w.done = true;
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-      // A recheck keeps the line: it wakes the longest waiter (which may be this one), never jumps ahead of it.
-      const recheck = (): void => {
-        const head = this.#head(agents[0]!.id);
-        if (head === undefined || head === w) return w.wake();
-        head.wake();
-        timer = setTimeout(recheck, Math.min(WAIT_RECHECK_MAX_MS, recheckMs * 2));
-      };
-      timer = setTimeout(recheck, recheckMs);
-      for (const a of agents) {
-        let list = this.#waiters.get(a.id);
-        if (!list) this.#waiters.set(a.id, (list = []));
-        // Drop settled waiters from the head so the list stays short.
-        while (list.length > 0 && list[0]!.done) list.shift();
-        list.push(w);
-      }
-    });
-  }
-
-  /** The longest waiter still waiting for `agentId`. */
-  #head(agentId: string): Waiter | undefined {
-    const list = this.#waiters.get(agentId);
-    if (!list) return undefined;
-    while (list.length > 0 && list[0]!.done) list.shift();
-    return list[0];
+    this.#line.room(agentId);
   }
 
   /** End every wait (the runtime is stopping). */
   wakeAll(): void {
-    for (const list of this.#waiters.values()) for (const w of list.splice(0)) w.wake();
+    this.#line.wakeAll();
   }
 
   /** Wait `ms`; false when aborted. */
@@ -401,11 +343,6 @@ export class Dispatcher {
       return false;
     }
   }
-}
-
-interface Waiter {
-  done: boolean;
-  wake: () => void;
 }
 
 /** One call in progress: what the attempt loop carries between an instance's replies and waits. */
