@@ -53,6 +53,12 @@ export interface Runtime {
   registerAgent(agent: Agent | AgentDefinition): Agent;
   /** Counters of every worker pool created so far (workers, running, queued, timeouts, recycled, ...). */
   poolStats(): PoolStats[];
+  /**
+   * Load a workflow file (YAML or JSON): import its agent modules, register its agents (worker
+   * agents it declares too) and sub-workflows, and the workflow. Returns the workflow's name.
+   * @throws `TROUPE_WORKFLOW_LOAD_FAILED`, `TROUPE_WORKFLOW_INVALID`, `TROUPE_MODULE_LOAD_FAILED`
+   */
+  load(file: string): Promise<string>;
   /** Verify and register a workflow by its name. @throws `TROUPE_WORKFLOW_INVALID` */
   registerWorkflow(definition: WorkflowDefinition): void;
   /** Start a run of a registered workflow (by name) or of a definition. @throws `TROUPE_RUN_INPUT_INVALID`, `TROUPE_WORKFLOW_NOT_FOUND`, `TROUPE_RUNTIME_STOPPED` */
