@@ -1,5 +1,5 @@
 import { TroupeError } from '../errors/index.js';
-import { isFinished } from '../store/index.js';
+import { assertControllable, isFinished } from '../store/index.js';
 import type { TroupeRuntime } from '../runtime/index.js';
 import type { CommandName } from './protocol.js';
 
@@ -22,7 +22,8 @@ export async function runCommand(runtime: TroupeRuntime, cmd: RunCommand, by: st
   const run = runtime.getRun(cmd.runId);
   const status = run.status().status;
   const info = { by, ...(cmd.comment === undefined ? {} : { comment: cmd.comment }) };
-  if (isFinished(status)) throw new TroupeError('TROUPE_RUN_STATE_INVALID', `run ${cmd.runId} is ${status}: it cannot ${cmd.command}`, { data: { runId: cmd.runId, status } });
+  if (cmd.command === 'pause' || cmd.command === 'resume' || cmd.command === 'cancel') assertControllable(cmd.runId, status, cmd.command);
+  else if (isFinished(status)) throw new TroupeError('TROUPE_RUN_STATE_INVALID', `run ${cmd.runId} is ${status}: it cannot ${cmd.command}`, { data: { runId: cmd.runId, status } });
   switch (cmd.command) {
     case 'approve':
       return run.approve(cmd.step!, info);
@@ -31,7 +32,6 @@ export async function runCommand(runtime: TroupeRuntime, cmd: RunCommand, by: st
     case 'pause':
       return run.pause(info);
     case 'resume':
-      if (status !== 'paused') throw new TroupeError('TROUPE_RUN_STATE_INVALID', `run ${cmd.runId} is ${status}, not paused: nothing to resume`, { data: { runId: cmd.runId, status } });
       return run.resume(info);
     case 'cancel':
       return run.cancel(cmd.comment ?? `cancelled by ${by}`, { by });

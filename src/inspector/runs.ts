@@ -1,5 +1,5 @@
 import { TroupeError } from '../errors/index.js';
-import { genesisHash, isFinished, type RunRecord, type RunStatus } from '../store/index.js';
+import { assertControllable, genesisHash, isFinished, type RunRecord, type RunStatus } from '../store/index.js';
 import { viewOf, type RunHandle, type WorkflowDefinition } from '../workflow/index.js';
 import { httpError } from './http-errors.js';
 import type { Reply, RequestContext, Route } from './router.js';
@@ -102,20 +102,11 @@ async function control(rt: ServedRuntime, ctx: RequestContext, action: 'pause' |
   const body = await ctx.optionalBody();
   const reason = body === undefined ? {} : text(object(body, 'the request body').reason, 'reason', MAX_COMMENT);
   const run = await controllable(rt, ctx.params.id!);
-  const { status } = run.status();
-  const refuse = (why: string): never => {
-    throw new TroupeError('TROUPE_RUN_STATE_INVALID', `cannot ${action} run ${run.id}: it is ${status}${why}`, { data: { runId: run.id, status, action } });
-  };
-  if (isFinished(status)) refuse('');
-  if (action === 'pause') {
-    if (status === 'paused') refuse(' already');
-    run.pause();
-  } else if (action === 'resume') {
-    if (status !== 'paused') refuse(', not paused');
-    run.resume();
-  } else {
-    run.cancel(reason.comment ?? 'cancelled over the HTTP API');
-  }
+  assertControllable(run.id, run.status().status, action);
+  const by = { by: `http:${ctx.access?.scope ?? 'operator'}` };
+  if (action === 'pause') run.pause(by);
+  else if (action === 'resume') run.resume(by);
+  else run.cancel(reason.comment ?? 'cancelled over the HTTP API', by);
   return { status: 200, json: { id: run.id, status: run.status().status } };
 }
 

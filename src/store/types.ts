@@ -1,4 +1,4 @@
-import type { ErrorValue } from '../errors/index.js';
+import { TroupeError, type ErrorValue } from '../errors/index.js';
 
 /** Lifecycle state of a run. */
 export type RunStatus = 'running' | 'waiting-approval' | 'paused' | 'completed' | 'failed' | 'cancelled';
@@ -9,6 +9,22 @@ export const FINISHED_STATUSES: readonly RunStatus[] = Object.freeze(['completed
 /** True when a run with this status has ended. */
 export function isFinished(status: RunStatus): boolean {
   return status === 'completed' || status === 'failed' || status === 'cancelled';
+}
+
+/** What an operator may do to a run's state. */
+export type RunControl = 'pause' | 'resume' | 'cancel';
+
+/**
+ * Refuse an operator's control of a run in a state that does not allow it: any control of a
+ * finished run, pausing a paused one, resuming one that is not paused. One rule for the HTTP API,
+ * the inspector and the CLI.
+ *
+ * @throws TroupeError `TROUPE_RUN_STATE_INVALID` naming the run, its state and the action.
+ */
+export function assertControllable(runId: string, status: RunStatus, action: RunControl, label: string = action): void {
+  const why = isFinished(status) ? '' : action === 'pause' && status === 'paused' ? ' already' : action === 'resume' && status !== 'paused' ? ', not paused' : null;
+  if (why === null) return;
+  throw new TroupeError('TROUPE_RUN_STATE_INVALID', `cannot ${label} run ${runId}: it is ${status}${why}`, { data: { runId, status, action: label } });
 }
 
 /** What an entry in the context log records. */

@@ -1,5 +1,5 @@
 import { TroupeError } from '../../errors/index.js';
-import { isFinished, type RunRecord, type RunStatus } from '../../store/index.js';
+import { assertControllable, isFinished, type RunRecord, type RunStatus } from '../../store/index.js';
 import type { ControlArgs } from '../args.js';
 import { openForWriting, resolveDataDir, showDir } from '../data.js';
 import type { CliIO } from '../io.js';
@@ -20,14 +20,7 @@ export async function controlCommand(args: ControlArgs, io: CliIO): Promise<numb
   try {
     const record = await store.getRun(args.run);
     if (!record) throw new TroupeError('TROUPE_RUN_NOT_FOUND', `no run with id ${args.run} in ${shown}`, { data: { runId: args.run, dir } });
-    const refuse = (why: string): never => {
-      throw new TroupeError('TROUPE_RUN_STATE_INVALID', `cannot ${args.action} run ${record.id}: it is ${record.status}${why}`, {
-        data: { runId: record.id, status: record.status, action: args.action },
-      });
-    };
-    if (isFinished(record.status)) refuse('');
-    if (args.action === 'pause' && record.status === 'paused') refuse(' already');
-    if (args.action === 'unpause' && record.status !== 'paused') refuse(', not paused');
+    assertControllable(record.id, record.status, args.action === 'unpause' ? 'resume' : args.action, args.action);
     const status: RunStatus = args.action === 'pause' ? 'paused' : args.action === 'cancel' ? 'cancelled' : 'running';
     const patch: Partial<RunRecord> =
       status === 'cancelled'
