@@ -171,6 +171,7 @@ export class InspectorHub {
           type: 'step.completed',
           runId: e.runId,
           step: e.entry.step,
+          seq: e.entry.seq,
           ...(e.entry.agent === undefined ? {} : { agent: e.entry.agent }),
           ...(e.entry.durationMs === undefined ? {} : { durationMs: e.entry.durationMs }),
           ...(e.entry.attempts === undefined ? {} : { attempts: e.entry.attempts }),

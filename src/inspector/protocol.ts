@@ -86,7 +86,7 @@ export type InspectorEvent =
     }
   | { readonly type: 'step.started'; readonly runId: string; readonly step: string; readonly agent: string; readonly attempt: number }
   | { readonly type: 'step.retried'; readonly runId: string; readonly step: string; readonly agent: string; readonly attempt: number }
-  | { readonly type: 'step.completed'; readonly runId: string; readonly step: string; readonly agent?: string; readonly durationMs?: number; readonly attempts?: number }
+  | { readonly type: 'step.completed'; readonly runId: string; readonly step: string; readonly seq: number; readonly agent?: string; readonly durationMs?: number; readonly attempts?: number }
   | { readonly type: 'step.failed'; readonly runId: string; readonly step: string; readonly agent?: string; readonly error: ErrorValue; readonly durationMs?: number; readonly attempts?: number }
   | { readonly type: 'step.timed-out'; readonly runId: string; readonly step: string; readonly agent?: string; readonly timeoutMs?: number }
   | { readonly type: 'run.state'; readonly run: RunSummary }

@@ -85,6 +85,7 @@ describe('the inspector WebSocket', () => {
     const run = await h.rt.start('gated', { n: 7 });
     await c.next(isEvent('run.state', (e) => e.run.id === run.id && e.run.status === 'running'));
     await c.next(isEvent('step.started', (e) => e.runId === run.id && e.step === 'draft'));
+    await c.next(isEvent('step.completed', (e) => e.runId === run.id && e.step === 'draft' && e.seq === 1));
     await c.next(isEvent('approval.waiting', (e) => e.runId === run.id && e.prompt === 'ship it?'));
     const state = await c.next(isEvent('run.state', (e) => e.run.status === 'waiting-approval'));
     expect(state.event.run.pendingApprovals).toEqual(['draft']);
