@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { TroupeError } from '../errors/index.js';
-import { LmdbStore } from '../store/index.js';
+import { LmdbStore, type RunRecord, type Store } from '../store/index.js';
 
 /**
  * The data directory a `--data` value names, as an absolute path.
@@ -61,4 +61,15 @@ export async function openForReading(dir: string, shown: string): Promise<LmdbSt
 export async function openForWriting(dir: string, shown: string): Promise<LmdbStore> {
   await (await openForReading(dir, shown)).close();
   return LmdbStore.open({ dir, durability: 'flush' });
+}
+
+/**
+ * A run's record in an opened data directory.
+ *
+ * @throws TroupeError `TROUPE_RUN_NOT_FOUND` naming the run and the directory.
+ */
+export async function requireRun(store: Store, runId: string, dir: string, shown: string): Promise<RunRecord> {
+  const record = await store.getRun(runId);
+  if (!record) throw new TroupeError('TROUPE_RUN_NOT_FOUND', `no run with id ${runId} in ${shown}`, { data: { runId, dir } });
+  return record;
 }

@@ -1,6 +1,6 @@
 import { TroupeError } from '../../errors/index.js';
 import type { ApproveArgs } from '../args.js';
-import { openForWriting, resolveDataDir, showDir } from '../data.js';
+import { openForWriting, resolveDataDir, showDir, requireRun } from '../data.js';
 import type { CliIO } from '../io.js';
 
 /**
@@ -16,8 +16,7 @@ export async function approveCommand(args: ApproveArgs, io: CliIO): Promise<numb
   const shown = showDir(dir, cwd);
   const store = await openForWriting(dir, shown);
   try {
-    const record = await store.getRun(args.run);
-    if (!record) throw new TroupeError('TROUPE_RUN_NOT_FOUND', `no run with id ${args.run} in ${shown}`, { data: { runId: args.run, dir } });
+    const record = await requireRun(store, args.run, dir, shown);
     if (record.status !== 'waiting-approval' || !record.currentSteps.includes(args.step)) {
       throw new TroupeError(
         'TROUPE_APPROVAL_NOT_PENDING',

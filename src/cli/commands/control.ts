@@ -1,7 +1,6 @@
-import { TroupeError } from '../../errors/index.js';
 import { assertControllable, isFinished, type RunRecord, type RunStatus } from '../../store/index.js';
 import type { ControlArgs } from '../args.js';
-import { openForWriting, resolveDataDir, showDir } from '../data.js';
+import { openForWriting, resolveDataDir, showDir, requireRun } from '../data.js';
 import type { CliIO } from '../io.js';
 
 /**
@@ -18,8 +17,7 @@ export async function controlCommand(args: ControlArgs, io: CliIO): Promise<numb
   const shown = showDir(dir, cwd);
   const store = await openForWriting(dir, shown);
   try {
-    const record = await store.getRun(args.run);
-    if (!record) throw new TroupeError('TROUPE_RUN_NOT_FOUND', `no run with id ${args.run} in ${shown}`, { data: { runId: args.run, dir } });
+    const record = await requireRun(store, args.run, dir, shown);
     assertControllable(record.id, record.status, args.action === 'unpause' ? 'resume' : args.action, args.action);
     const status: RunStatus = args.action === 'pause' ? 'paused' : args.action === 'cancel' ? 'cancelled' : 'running';
     const patch: Partial<RunRecord> =

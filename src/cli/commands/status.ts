@@ -1,9 +1,8 @@
 import type { ContextEntry, RunRecord } from '../../store/index.js';
 import type { StatusArgs } from '../args.js';
-import { openForReading, resolveDataDir, showDir } from '../data.js';
+import { openForReading, resolveDataDir, showDir, requireRun } from '../data.js';
 import { palette, type Palette } from '../format.js';
 import type { CliIO } from '../io.js';
-import { TroupeError } from '../../errors/index.js';
 
 /** The document `troupe status --json` prints without a run id. */
 export interface StatusListReport {
@@ -46,8 +45,7 @@ export async function statusCommand(args: StatusArgs, io: CliIO): Promise<number
       }
       return 0;
     }
-    const run = await store.getRun(args.run);
-    if (!run) throw new TroupeError('TROUPE_RUN_NOT_FOUND', `no run with id ${args.run} in ${shown}`, { data: { runId: args.run, dir } });
+    const run = await requireRun(store, args.run, dir, shown);
     const entries = await store.read(run.id);
     const subRuns = (await store.listRuns()).filter((r) => r.parentRunId === run.id).sort((a, b) => a.createdAt - b.createdAt);
     if (args.json) {

@@ -1,7 +1,6 @@
-import { TroupeError } from '../../errors/index.js';
 import { genesisHash, verifyChain, type ChainCheck } from '../../store/index.js';
 import type { VerifyArgs } from '../args.js';
-import { openForReading, resolveDataDir, showDir } from '../data.js';
+import { openForReading, resolveDataDir, showDir, requireRun } from '../data.js';
 import type { CliIO } from '../io.js';
 
 /** The document `troupe verify --json` prints. */
@@ -22,8 +21,7 @@ export async function verifyCommand(args: VerifyArgs, io: CliIO): Promise<number
   const store = await openForReading(dir, shown);
   let report: VerifyReport;
   try {
-    const record = await store.getRun(args.run);
-    if (!record) throw new TroupeError('TROUPE_RUN_NOT_FOUND', `no run with id ${args.run} in ${shown}`, { data: { runId: args.run, dir } });
+    const record = await requireRun(store, args.run, dir, shown);
     const entries = await store.read(record.id);
     const check = verifyChain(genesisHash(record.definitionHash, record.input), entries, { headSeq: record.headSeq, headHash: record.headHash });
     report = { runId: record.id, ...check };
