@@ -73,3 +73,8 @@ export async function requireRun(store: Store, runId: string, dir: string, shown
   if (!record) throw new TroupeError('TROUPE_RUN_NOT_FOUND', `no run with id ${runId} in ${shown}`, { data: { runId, dir } });
   return record;
 }
+
+/** The workflow files the directory's unfinished top-level runs were started from (what to load before resuming them). */
+export async function unfinishedSources(store: Store): Promise<string[]> {
+  return [...new Set((await store.recover()).flatMap((r) => (r.parentRunId === undefined && r.source !== undefined ? [r.source] : [])))];
+}

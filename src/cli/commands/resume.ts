@@ -3,7 +3,7 @@ import { createRuntime, type RecoveryOutcome, type RunEvent, type RunHandle, typ
 import { TroupeError, type ErrorValue } from '../../errors/index.js';
 import type { RunRecord } from '../../store/index.js';
 import type { ResumeArgs } from '../args.js';
-import { resolveDataDir, showDir } from '../data.js';
+import { resolveDataDir, showDir, unfinishedSources } from '../data.js';
 import { columnsFor, formatError, formatRow, palette, type Columns, type Palette, type StepRow } from '../format.js';
 import type { CliIO } from '../io.js';
 import { StepTracker } from '../step-tracker.js';
@@ -89,7 +89,7 @@ export async function resumeCommand(args: ResumeArgs, io: CliIO): Promise<number
     const files =
       args.workflows.length > 0
         ? args.workflows
-        : [...new Set((await rt.store.recover()).flatMap((r) => (r.parentRunId === undefined && r.source !== undefined ? [r.source] : [])))];
+        : await unfinishedSources(rt.store);
     for (const file of files) {
       try {
         names.push(await rt.load(pathFor(file, cwd)));

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { createRuntime, type TroupeRuntime } from '../../index.js';
 import { createServer, isLoopbackHost, type TroupeServer } from '../../inspector/index.js';
 import { usage, type ServeArgs } from '../args.js';
-import { resolveDataDir, showDir } from '../data.js';
+import { resolveDataDir, showDir, unfinishedSources } from '../data.js';
 import { formatError } from '../format.js';
 import type { CliIO } from '../io.js';
 
@@ -82,10 +82,8 @@ export async function serveCommand(args: ServeArgs, io: CliIO): Promise<number> 
  * from `--workflows` already), then resume the runs; report what could not be loaded or resumed.
  */
 async function resumeUnfinished(rt: TroupeRuntime, server: TroupeServer, io: CliIO, cwd: string): Promise<void> {
-  const unfinished = await rt.store.recover();
-  if (unfinished.length === 0) return;
   const loaded = new Set(server.workflows.values());
-  for (const source of new Set(unfinished.flatMap((r) => (r.parentRunId === undefined && r.source !== undefined ? [r.source] : [])))) {
+  for (const source of await unfinishedSources(rt.store)) {
     if (loaded.has(source)) continue;
     try {
       await rt.load(source);
