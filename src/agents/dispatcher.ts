@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ErrorValue } from '../errors/index.js';
+import { abortReasonValue, type ErrorValue } from '../errors/index.js';
 import { CircuitBreaker, type BreakerStatus } from './circuit-breaker.js';
 import { hasRoom, type CallOutcome, type InstanceSlot } from './instance.js';
 import { getPolicy, weighted } from './policies.js';
@@ -389,10 +389,5 @@ function fail(error: ErrorValue, agent: string | undefined, attempts: number): C
 }
 
 function abortedValue(req: CallRequest): ErrorValue {
-  const reason: unknown = req.signal?.reason;
-  if (reason && typeof reason === 'object' && 'code' in reason) {
-    const r = reason as ErrorValue;
-    return { code: r.code, message: r.message };
-  }
-  return { code: 'TROUPE_RUNTIME_STOPPED', message: `step ${req.stepId} of run ${req.runId} was aborted` };
+  return abortReasonValue(req.signal?.reason, { code: 'TROUPE_RUNTIME_STOPPED', message: `step ${req.stepId} of run ${req.runId} was aborted` });
 }

@@ -1,2 +1,2 @@
 export { ErrorCodes, type ErrorCode } from './codes.js';
-export { TroupeError, isTroupeError, toErrorValue, fromErrorValue, type ErrorValue } from './troupe-error.js';
+export { TroupeError, isTroupeError, toErrorValue, fromErrorValue, abortReasonValue, type ErrorValue } from './troupe-error.js';

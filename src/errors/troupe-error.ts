@@ -57,6 +57,18 @@ export function toErrorValue(e: unknown, fallback: ErrorCode = 'TROUPE_AGENT_FAI
   return { code: fallback, message: `non-Error value thrown: ${safeString(e)}` };
 }
 
+/**
+ * Why an aborted signal stopped something, as `{code, message}`: its reason when that carries a
+ * troupe code (a `TroupeError` or an `ErrorValue`: cancelled, stopping, timed out), else `fallback`.
+ */
+export function abortReasonValue(reason: unknown, fallback: ErrorValue): ErrorValue {
+  if (reason && typeof reason === 'object' && typeof (reason as { code?: unknown }).code === 'string') {
+    const r = reason as ErrorValue;
+    return { code: r.code, message: r.message };
+  }
+  return fallback;
+}
+
 /** Rebuild a `TroupeError` from its serialised value. */
 export function fromErrorValue(v: ErrorValue): TroupeError {
   return new TroupeError(v.code as ErrorCode, v.message, v.data === undefined ? undefined : { data: v.data });

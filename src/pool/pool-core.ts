@@ -1,4 +1,4 @@
-import type { ErrorValue } from '../errors/index.js';
+import { abortReasonValue, type ErrorValue } from '../errors/index.js';
 import { onAbort } from '../util/index.js';
 import { ABORT_CANCEL, ABORT_TIMEOUT } from './slots.js';
 import type { NormalisedPoolOptions, PoolStats, PoolTask, TaskPool, TaskResult } from './types.js';
@@ -295,12 +295,7 @@ function stoppedError(name: string): ErrorValue {
 }
 
 function abortValue(task: PoolTask): ErrorValue {
-  const reason: unknown = task.signal?.reason;
-  if (reason && typeof reason === 'object' && typeof (reason as { code?: unknown }).code === 'string') {
-    const r = reason as ErrorValue;
-    return { code: r.code, message: r.message };
-  }
-  return { code: 'TROUPE_RUN_CANCELLED', message: `${describe(task)} was cancelled` };
+  return abortReasonValue(task.signal?.reason, { code: 'TROUPE_RUN_CANCELLED', message: `${describe(task)} was cancelled` });
 }
 
 function describe(task: PoolTask): string {
