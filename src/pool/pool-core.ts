@@ -60,6 +60,8 @@ export class PoolCore implements TaskPool {
   #timeouts = 0;
   #terminated = 0;
   #peakQueued = 0;
+  /** While closing: called when the last running task ends. */
+  #onIdle: (() => void) | null = null;
 
   constructor(
     readonly name: string,
@@ -121,19 +123,17 @@ export class PoolCore implements TaskPool {
     for (const job of this.#takeQueue()) this.#finish(job, { ok: false, error: stoppedError(this.name) }, false);
     if (this.#running_.size > 0) {
       for (const job of this.#running_) this.executor.requestStop(job, ABORT_CANCEL);
+      // Running tasks get the grace to end; past it their workers are killed.
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
+          this.#onIdle = null;
           for (const job of [...this.#running_]) this.#kill(job, 'close');
           resolve();
         }, graceMs);
-        const check = setInterval(() => {
-          if (this.#running_.size === 0) {
-            clearTimeout(t);
-            clearInterval(check);
-            resolve();
-          }
-        }, 5);
-        t.unref?.();
+        this.#onIdle = () => {
+          clearTimeout(t);
+          resolve();
+        };
       });
     }
     await this.executor.close();
@@ -240,6 +240,11 @@ export class PoolCore implements TaskPool {
     clearTimeout(job.timer);
     job.unwatch?.();
     if (wasRunning && this.#running_.delete(job)) this.#running--;
+    if (this.#onIdle !== null && this.#running_.size === 0) {
+      const idle = this.#onIdle;
+      this.#onIdle = null;
+      idle();
+    }
     if (result.ok) this.#completed++;
     else {
       this.#failed++;
