@@ -50,6 +50,9 @@ interface Client {
   held: Buffer[] | null;
 }
 
+/** How long `close()` waits for clients to answer the close handshake before terminating them. */
+const CLOSE_GRACE_MS = 500;
+
 /** Commands remembered for idempotency (by command id). */
 const MAX_REMEMBERED_COMMANDS = 10_000;
 
@@ -123,21 +126,13 @@ export class InspectorSockets {
     this.#flushTimer = null;
     this.#unlisten?.();
     this.#unlisten = null;
+    // Each client gets a clean close; one that has not closed within the grace is terminated.
+    const closed = [...this.#clients].map((c) => new Promise<void>((resolve) => c.ws.once('close', () => resolve())));
     for (const c of this.#clients) c.ws.close(1001, 'server shutting down');
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        for (const c of this.#clients) c.ws.terminate();
-        resolve();
-      }, 500);
-      t.unref();
-      const check = (): void => {
-        if (this.#clients.size === 0) {
-          clearTimeout(t);
-          resolve();
-        } else setTimeout(check, 10).unref();
-      };
-      check();
-    });
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (grace = setTimeout(resolve, CLOSE_GRACE_MS)))]);
+    clearTimeout(grace);
+    for (const c of this.#clients) c.ws.terminate();
     this.hub.close();
     this.#wss.close();
   }
