@@ -68,7 +68,7 @@ class ThreadExecutor implements Executor {
   #recycled = 0;
   #startupFailures = 0;
   #consecutiveFailures = 0;
-  #failed = false;
+  /** Set once the pool gave up after repeated start-up failures: every task gets it. */
   #failedError: ErrorValue | null = null;
 
   constructor(
@@ -146,7 +146,7 @@ class ThreadExecutor implements Executor {
   }
 
   stats(): Pick<PoolStats, 'workers' | 'recycled' | 'startupFailures' | 'failedPermanently'> {
-    return { workers: this.#gen?.piscina.threads.length ?? 0, recycled: this.#recycled, startupFailures: this.#startupFailures, failedPermanently: this.#failed };
+    return { workers: this.#gen?.piscina.threads.length ?? 0, recycled: this.#recycled, startupFailures: this.#startupFailures, failedPermanently: this.#failedError !== null };
   }
 
   async close(): Promise<void> {
@@ -177,7 +177,7 @@ class ThreadExecutor implements Executor {
       // The worker died (or its module failed to load) before it started this task: a start-up failure, not the task's.
       this.#release(job);
       this.#startupFailure(h.gen, err);
-      if (!this.#failed) this.core.retry(job);
+      if (this.#failedError === null) this.core.retry(job);
       return;
     }
     if (job.killed === null && this.#table.answered(h.slot)) {
@@ -273,8 +273,7 @@ class ThreadExecutor implements Executor {
       gen.retired = true; // Piscina stops replacing workers after a start-up failure: use a fresh one
       if (gen.jobs === 0) void gen.piscina.destroy().catch(() => undefined);
     }
-    if (this.#consecutiveFailures >= STARTUP_FAILURE_LIMIT && !this.#failed) {
-      this.#failed = true;
+    if (this.#consecutiveFailures >= STARTUP_FAILURE_LIMIT && this.#failedError === null) {
       const error: ErrorValue = {
         code: 'TROUPE_POOL_WORKER_FAILED',
         message: `pool ${this.name}: ${this.#consecutiveFailures} workers in a row failed to start; last error: ${err instanceof Error ? err.message : String(err)}`,
