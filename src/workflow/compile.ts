@@ -4,6 +4,7 @@ import { compileExpression, compileInputMapping, type CompiledExpression } from 
 
 type CompiledMapping = CompiledExpression;
 import { buildMachine, type RunMachine } from './machine.js';
+import { buildRunLogic, type RunLogic } from './run-logic.js';
 import type { InputMapping, Next, StepDefinition, Target, WorkflowDefinition } from './types.js';
 
 /** Compiled routing: a fixed target, or rules evaluated in order. `null` ends the run. */
@@ -59,7 +60,10 @@ export interface CompiledWorkflow {
   readonly output: CompiledExpression | null;
   readonly policy: PolicyName | undefined;
   readonly validateInput: (value: unknown) => readonly ValidationIssue[] | null;
+  /** The workflow's statechart, an XState machine (for tools, and the reference its runs' logic is checked against). */
   readonly machine: RunMachine;
+  /** What each run's actor executes: the machine compiled to a transition table (see `buildRunLogic`). */
+  readonly logic: RunLogic;
   /** The machine's `to.<step>` event for each step, made once (the core sends one per step). */
   readonly goto: ReadonlyMap<string, { readonly type: `to.${string}` }>;
   /** Sub-workflows by the name or path used in `workflow:` steps. */
@@ -88,7 +92,7 @@ export function compileWorkflow(
   const goto = new Map<string, { readonly type: `to.${string}` }>();
   for (const id of steps.keys()) goto.set(id, { type: `to.${id}` });
   const base = { name: def.name, definition: def, hash, start, steps, output: def.output ? compileExpression(def.output, '/output') : null, policy: def.policy, validateInput, goto, children };
-  return { ...base, machine: buildMachine(base) };
+  return { ...base, machine: buildMachine(base), logic: buildRunLogic(base, (name) => children.get(name)!.logic) };
 }
 
 function compileStep(id: string, s: StepDefinition, defaults: NonNullable<WorkflowDefinition['defaults']>): CompiledStep {

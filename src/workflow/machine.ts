@@ -20,7 +20,7 @@ export type RunMachineEvent =
   | { readonly type: 'run.fail' }
   | { readonly type: 'run.cancel' };
 
-/** The XState machine of a workflow: one state per step; each run is an actor of it. */
+/** The XState machine of a workflow: one state per step. Runs execute it compiled to a table (`buildRunLogic`). */
 export type RunMachine = AnyStateMachine;
 
 const ID = 'run';
@@ -33,7 +33,7 @@ const ID = 'run';
  * core does not already decide.) A `workflow:` step invokes the sub-workflow's machine as a child
  * actor, which stops when the step is left.
  */
-export function buildMachine(wf: Omit<CompiledWorkflow, 'machine'>): RunMachine {
+export function buildMachine(wf: Omit<CompiledWorkflow, 'machine' | 'logic'>): RunMachine {
   const states: Record<string, unknown> = {};
   for (const step of wf.steps.values()) states[step.id] = stepState(step, wf);
   states.compensating = { on: { 'run.fail': 'failed' } };
@@ -57,7 +57,7 @@ export function buildMachine(wf: Omit<CompiledWorkflow, 'machine'>): RunMachine 
   } as never) as RunMachine;
 }
 
-function stepState(step: CompiledStep, wf: Omit<CompiledWorkflow, 'machine'>): Record<string, unknown> {
+function stepState(step: CompiledStep, wf: Omit<CompiledWorkflow, 'machine' | 'logic'>): Record<string, unknown> {
   const on: Record<string, unknown> = {};
   for (const t of step.targets) on[`to.${t}`] = { target: `#${ID}.${t}`, reenter: true };
   const entry = ({ context }: { context: { core: MachineCore } }) => context.core.enter(step.id);

@@ -7,8 +7,9 @@ import { hashValue } from '../util/index.js';
 import type { CompiledStep, CompiledWorkflow } from './compile.js';
 import { ContextLog, type ContextView, type EntryDraft } from './context.js';
 import type { MachineCore } from './machine.js';
+import { resolveRunState } from './run-logic.js';
 import { route, truthy } from './routing.js';
-import { errorOf, runMap, runParallel, type FanOutDone, type FanOutHost } from './fan-out.js';
+import { errorOf, runMap, runParallel, startParallel, type FanOutDone, type FanOutHost } from './fan-out.js';
 import type { ReplayState } from './replay.js';
 import type { ResponseCache } from './response-cache.js';
 import { Approvals } from './approvals.js';
@@ -97,7 +98,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     const runs = this.env.runs;
     // Watchers learn of the run before its first step (its record is already written as running).
     if (this.env.emit !== null || this.#listeners) this.#emit({ type: 'run.status', runId: this.id, status: this.record.status });
-    createActor(this.wf.machine, runs ? { input: { core: this }, id: this.id, parent: runs } : { input: { core: this }, id: this.id }).start();
+    createActor(this.wf.logic, runs ? { input: { core: this }, id: this.id, parent: runs } : { input: { core: this }, id: this.id }).start();
     return this;
   }
 
@@ -232,6 +233,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
         case 'task':
           return startTask(this, step, this.log.view, (r) => this.#taskDone(step, r), failed);
         case 'parallel':
+          return this.#parallel(step, this.log.view, failed);
         case 'map':
           return void this.#fanOut(step, this.log.view).catch(failed);
         case 'approval':
@@ -257,13 +259,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
       written.then(() => {
         try {
           this.#completed(entry);
-          if (step.compensate) this.#compensations.push({ step, output: r.output });
-          const next = step.next;
-          if (step.approval !== null || next.kind !== 'static') this.#afterOutput(step, r.output).catch(failed);
-          else if (next.to !== null) this.#goTo(next.to);
-          else if (this.#paused) this.#park(null);
-          else if (this.wf.output === null) this.#finish('completed', this.log.lastOutput, undefined, 'run.complete').catch(failed);
-          else this.#go(null).catch(failed);
+          this.#stepDone(step, r.output, failed);
         } catch (e) {
           failed(e);
         }
@@ -271,6 +267,29 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     } catch (e) {
       failed(e);
     }
+  }
+
+  /** A step's output is recorded: compensation noted, then on to the next step (synchronously when routing is static). */
+  #stepDone(step: CompiledStep, output: unknown, failed: (e: unknown) => void): void {
+    if (step.compensate) this.#compensations.push({ step, output });
+    const next = step.next;
+    if (step.approval !== null || next.kind !== 'static') this.#afterOutput(step, output).catch(failed);
+    else if (next.to !== null) this.#goTo(next.to);
+    else if (this.#paused) this.#park(null);
+    else if (this.wf.output === null) this.#finish('completed', this.log.lastOutput, undefined, 'run.complete').catch(failed);
+    else this.#go(null).catch(failed);
+  }
+
+  /** A parallel step on callbacks (the common fan-out): its branches are recorded as they end, then the join. */
+  #parallel(step: CompiledStep, view: ContextView, failed: (e: unknown) => void): void {
+    startParallel(this, step, view, (r) => {
+      if (!r.ok) return void this.#stepFailed(step, r.error);
+      try {
+        this.#stepDone(step, this.log.view[step.id], failed);
+      } catch (e) {
+        failed(e);
+      }
+    });
   }
 
   childInput(stepId: string): unknown {
@@ -309,11 +328,10 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   }
 
   /** FanOutHost: append a successful call's result to the log. */
-  async recordCall(stepKey: string, r: CallDone & { ok: true }): Promise<void> {
+  recordCall(stepKey: string, r: CallDone & { ok: true }): Promise<void> {
     const written = this.#write(stepKey, r);
     const entry = this.log.lastEntry!;
-    await written;
-    this.#completed(entry);
+    return written.then(() => this.#completed(entry));
   }
 
   #write(stepKey: string, r: CallDone & { ok: true }): Promise<void> {
@@ -465,10 +483,9 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
 
   /** Create this run's actor at a state without running entry actions (recovery). */
   #restoreActor(value: string | Record<string, string>): void {
-    const machine = this.wf.machine;
-    const snapshot = machine.resolveState({ value, context: { core: this } });
+    const snapshot = resolveRunState(value, this);
     const runs = this.env.runs;
-    const actor = createActor(machine, runs && this.onDone === null ? { snapshot, id: this.id, parent: runs } : { snapshot, id: this.id });
+    const actor = createActor(this.wf.logic, runs && this.onDone === null ? { snapshot, input: { core: this }, id: this.id, parent: runs } : { snapshot, input: { core: this }, id: this.id });
     this.attach(actor);
     actor.start();
   }
