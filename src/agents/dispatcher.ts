@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { abortReasonValue, type ErrorValue } from '../errors/index.js';
+import { cancellableOf, type Cancellable } from '../util/index.js';
 import { CircuitBreaker, type BreakerStatus } from './circuit-breaker.js';
 import { hasRoom, type CallOutcome, type InstanceSlot } from './instance.js';
 import { getPolicy, weighted } from './policies.js';
@@ -25,7 +26,8 @@ export interface CallRequest {
   readonly runId: string;
   readonly stepId: string;
   readonly idempotencyKey: string;
-  readonly signal?: AbortSignal | undefined;
+  /** Cancels the call (a run's cancellation, or any `AbortSignal`). */
+  readonly signal?: Cancellable | AbortSignal | undefined;
   /** Overrides the agent's own timeout. */
   readonly timeoutMs?: number | undefined;
   /** Overrides the agent's own retry policy. */
@@ -131,6 +133,7 @@ export class Dispatcher {
     if (!state) this.#policyState.set(key, (state = { cursor: 0 }));
     const c: CallState = {
       req,
+      cancel: cancellableOf(req.signal),
       depth,
       agents,
       policy: getPolicy(req.policy ?? this.#o.policy),
@@ -151,7 +154,7 @@ export class Dispatcher {
   #next(c: CallState): void {
     const { req } = c;
     for (;;) {
-      if (this.#o.signal.aborted || req.signal?.aborted) return c.done(fail(abortedValue(req), c.last?.agent.id, c.attempt));
+      if (this.#o.signal.aborted || c.cancel?.aborted) return c.done(fail(abortedValue(req, c.cancel), c.last?.agent.id, c.attempt));
       const pick = c.mustWait ? 'busy' : this.#route(c.agents, c.policy, c.state);
       c.mustWait = false;
       if (pick === 'open') {
@@ -196,7 +199,7 @@ export class Dispatcher {
           idempotencyKey: req.idempotencyKey,
           attempt,
           timeoutMs: req.timeoutMs ?? agent.timeoutMs,
-          signal: req.signal,
+          signal: c.cancel,
           feedback: req.feedback,
           reply: (outcome) => this.#settle(c, agent, gate, outcome),
         },
@@ -243,7 +246,7 @@ export class Dispatcher {
       const retrying = shouldRetry(error, c.attempt, retry);
       this.#attemptFailed(agent.id, error.code, retrying);
       if (retrying) {
-        void this.#wait(retryDelay(c.attempt, retry, this.#o.random), c.req.signal).then(() => this.#resume(c));
+        void this.#wait(retryDelay(c.attempt, retry, this.#o.random), c.cancel?.signal).then(() => this.#resume(c));
         return;
       }
       this.#fallback(c, agent, error);
@@ -348,6 +351,8 @@ export class Dispatcher {
 /** One call in progress: what the attempt loop carries between an instance's replies and waits. */
 interface CallState {
   readonly req: CallRequest;
+  /** `req.signal` as the call path uses it. */
+  readonly cancel: Cancellable | undefined;
   readonly depth: number;
   readonly agents: readonly Agent[];
   readonly policy: RoutingPolicy;
@@ -388,6 +393,6 @@ function fail(error: ErrorValue, agent: string | undefined, attempts: number): C
   return { ok: false, error, agent, attempts };
 }
 
-function abortedValue(req: CallRequest): ErrorValue {
-  return abortReasonValue(req.signal?.reason, { code: 'TROUPE_RUNTIME_STOPPED', message: `step ${req.stepId} of run ${req.runId} was aborted` });
+function abortedValue(req: CallRequest, cancel: Cancellable | undefined): ErrorValue {
+  return abortReasonValue(cancel?.reason, { code: 'TROUPE_RUNTIME_STOPPED', message: `step ${req.stepId} of run ${req.runId} was aborted` });
 }

@@ -1,6 +1,7 @@
 import type { ActorLogic, ActorRef, Snapshot } from 'xstate';
 import { TroupeError, toErrorValue, type ErrorValue } from '../errors/index.js';
 import type { TaskPool } from '../pool/index.js';
+import { cancellableOf, type Cancellable } from '../util/index.js';
 import { invoke } from './invoke.js';
 import type { Agent, AgentContext, CorrectionFeedback, InlineAgentDefinition } from './types.js';
 
@@ -12,7 +13,7 @@ export interface AgentCall {
   readonly idempotencyKey: string;
   readonly attempt: number;
   readonly timeoutMs: number;
-  readonly signal: AbortSignal | undefined;
+  readonly signal: Cancellable | undefined;
   readonly feedback: CorrectionFeedback | undefined;
   readonly reply: (outcome: CallOutcome) => void;
 }
@@ -41,6 +42,8 @@ export interface Incarnation {
   draining: boolean;
   state: unknown;
   readonly abort: AbortController;
+  /** `abort` for the call path. */
+  readonly cancel: Cancellable;
   /** This life's actor: where a crash is reported. */
   readonly self: ActorRef<any, InstanceEvent>;
 }
@@ -97,6 +100,7 @@ export const agentInstanceLogic: ActorLogic<InstanceSnapshot, InstanceEvent | { 
   },
   start(snapshot, scope) {
     const slot = snapshot.context;
+    const abort = new AbortController();
     const life: Incarnation = {
       inFlight: 0,
       queue: [],
@@ -104,7 +108,8 @@ export const agentInstanceLogic: ActorLogic<InstanceSnapshot, InstanceEvent | { 
       draining: false,
       stopped: false,
       state: undefined,
-      abort: new AbortController(),
+      abort,
+      cancel: cancellableOf(abort.signal),
       self: scope.self,
     };
     slot.life = life;
@@ -166,7 +171,7 @@ function execute(slot: InstanceSlot, life: Incarnation, call: AgentCall): void {
   life.inFlight++;
   // Only the caller's signal (run cancelled, runtime stopping) aborts a call in flight: a sibling's
   // crash restarts the instance but lets the calls it already started finish.
-  const signal = call.signal ?? life.abort.signal;
+  const signal = call.signal ?? life.cancel;
   if (slot.pool !== null) return runInPool(slot, life, call, slot.pool.get(), signal);
   invoke(
     inline(slot.agent).execute as (input: unknown, ctx: AgentContext) => unknown,
@@ -195,7 +200,7 @@ function execute(slot: InstanceSlot, life: Incarnation, call: AgentCall): void {
 }
 
 /** A worker agent's call: its pool queues it, times it from its start and answers (never synchronously). */
-function runInPool(slot: InstanceSlot, life: Incarnation, call: AgentCall, pool: TaskPool, signal: AbortSignal): void {
+function runInPool(slot: InstanceSlot, life: Incarnation, call: AgentCall, pool: TaskPool, cancel: Cancellable): void {
   const spec = slot.agent.worker!;
   pool.run(
     {
@@ -203,7 +208,7 @@ function runInPool(slot: InstanceSlot, life: Incarnation, call: AgentCall, pool:
       exportName: spec.exportName,
       input: call.input,
       timeoutMs: call.timeoutMs,
-      signal,
+      signal: cancel.signal,
       runId: call.runId,
       stepId: call.stepId,
       idempotencyKey: call.idempotencyKey,

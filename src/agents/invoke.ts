@@ -1,3 +1,4 @@
+import type { Cancellable } from '../util/index.js';
 import { guard } from './timeout.js';
 import type { AgentContext, CorrectionFeedback } from './types.js';
 
@@ -17,7 +18,7 @@ class CallContext implements AgentContext {
     readonly instance: number,
     readonly state: unknown,
     readonly feedback: CorrectionFeedback | undefined,
-    private readonly parent: AbortSignal | undefined,
+    private readonly parent: Cancellable | undefined,
   ) {}
 
   get signal(): AbortSignal {
@@ -45,7 +46,7 @@ export interface InvokeInfo {
   readonly state: unknown;
   readonly feedback: CorrectionFeedback | undefined;
   readonly timeoutMs: number;
-  readonly signal: AbortSignal | undefined;
+  readonly signal: Cancellable | undefined;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { TroupeError } from '../errors/index.js';
-import { onAbort } from '../util/index.js';
+import { cancellableOf, type Cancellable } from '../util/index.js';
 
 /** The longest timer Node can arm: a longer `setTimeout` fires at once (TimeoutOverflowWarning). */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -36,7 +36,7 @@ export function runWithTimeout<T>(
 ): Promise<T> {
   if (parent !== undefined && parent.aborted) return Promise.reject(parent.reason);
   const controller = new AbortController();
-  return runGuarded(() => fn(controller.signal), controller, ms, parent, describe);
+  return runGuarded(() => fn(controller.signal), controller, ms, cancellableOf(parent), describe);
 }
 
 /** What a guarded call aborts on timeout or on its parent's abort (an AbortController, or a lazy one). */
@@ -55,7 +55,7 @@ export function runGuarded<T>(
   start: () => T | PromiseLike<T>,
   target: AbortTarget,
   ms: number,
-  parent?: AbortSignal,
+  parent?: Cancellable,
   describe?: () => string,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => guard(start, target, ms, parent, describe, resolve, reject));
@@ -70,7 +70,7 @@ export function guard<T>(
   start: () => T | PromiseLike<T>,
   target: AbortTarget,
   ms: number,
-  parent: AbortSignal | undefined,
+  parent: Cancellable | undefined,
   describe: (() => string) | undefined,
   onValue: (value: T) => void,
   onError: (error: unknown) => void,
@@ -102,7 +102,7 @@ export function guard<T>(
     call.timer = setTimeout(onTimeout, left > MAX_TIMER_MS ? MAX_TIMER_MS : left > 0 ? left : 0, call);
   }
   if (parent !== undefined) {
-    call.unlink = onAbort(parent, () => {
+    call.unlink = parent.onAbort(() => {
       clearTimeout(call.timer);
       reject(parent.reason);
       target.abort(parent.reason);

@@ -1,7 +1,8 @@
 import { toErrorValue, type ErrorValue } from '../errors/index.js';
 import type { CompiledStep } from './compile.js';
 import type { ContextView } from './context.js';
-import { callOnce, linkedController, startCall, type CallDone, type StepHost } from './step-runner.js';
+import { Cancellation } from '../util/index.js';
+import { callOnce, startCall, type CallDone, type StepHost } from './step-runner.js';
 
 /** What fan-out needs from its run: record a call's result. */
 export interface FanOutHost extends StepHost {
@@ -30,11 +31,12 @@ export function startParallel(host: FanOutHost, step: CompiledStep, view: Contex
   const branches = skip ? step.branches.filter((b) => !skip.branches.includes(b.name)) : step.branches;
   let left = branches.length;
   if (left === 0) return done({ ok: true });
-  const { controller, dispose } = linkedController(host.signal);
+  // The first failure cancels the other branches.
+  const controller = new Cancellation(host.signal);
   let failure: ErrorValue | null = null;
   const settle = (): void => {
     if (--left > 0) return;
-    dispose();
+    controller.dispose();
     done(failure ? { ok: false, error: failure } : { ok: true });
   };
   const broke = (e: unknown): void => {
@@ -46,7 +48,7 @@ export function startParallel(host: FanOutHost, step: CompiledStep, view: Contex
     const key = `${step.id}.${b.name}`;
     const call = (input: unknown): void => {
       try {
-        startCall(host, key, b, input, undefined, controller.signal, view, (r) => {
+        startCall(host, key, b, input, undefined, controller, view, (r) => {
           if (failure) return settle();
           if (!r.ok) {
             failure = r.error;
@@ -79,14 +81,14 @@ export async function runMap(host: FanOutHost, step: CompiledStep, view: Context
   }
   let next = 0;
   let failure: ErrorValue | null = null;
-  const { controller, dispose } = linkedController(host.signal);
+  const controller = new Cancellation(host.signal);
   const lane = async (): Promise<void> => {
     while (failure === null && next < items.length) {
       const i = next++;
       if (skip?.items.includes(i)) continue;
       const key = `${step.id}[${i}]`;
       const input = spec.input === null ? items[i] : await spec.input.evaluate({ ...view, item: items[i], index: i });
-      const r = await callOnce(host, key, spec, input, undefined, controller.signal);
+      const r = await callOnce(host, key, spec, input, undefined, controller);
       if (!r.ok) {
         failure ??= r.error;
         controller.abort(r.error);
@@ -97,7 +99,7 @@ export async function runMap(host: FanOutHost, step: CompiledStep, view: Context
   };
   const lanes = Math.max(1, Math.min(spec.concurrency, items.length));
   await Promise.all(Array.from({ length: lanes }, () => lane().catch((e: unknown) => void (failure ??= errorOf(e)))));
-  dispose();
+  controller.dispose();
   return failure ? { ok: false, error: failure } : { ok: true, items: items.length };
 }
 

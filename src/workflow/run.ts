@@ -3,7 +3,7 @@ import type { Dispatcher, PolicyName } from '../agents/index.js';
 import { TroupeError, type ErrorValue } from '../errors/index.js';
 import type { OperatorInfo, RunEvent, RunHandle } from './types.js';
 import type { ContextEntry, RunRecord, RunStatus } from '../store/index.js';
-import { hashValue } from '../util/index.js';
+import { Cancellation, hashValue, type Cancellable } from '../util/index.js';
 import type { CompiledStep, CompiledWorkflow } from './compile.js';
 import { ContextLog, type ContextView, type EntryDraft } from './context.js';
 import type { MachineCore } from './machine.js';
@@ -31,7 +31,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   actor!: AnyActor;
   readonly dispatcher: Dispatcher;
   readonly policy: PolicyName;
-  readonly #abort = new AbortController();
+  readonly #abort = new Cancellation();
   readonly #visits = new Map<string, number>();
   // Created on first use: most runs never compensate, wait, delegate or get listeners.
   readonly #compensations: { step: CompiledStep; output: unknown }[] = [];
@@ -89,8 +89,8 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     return this.id;
   }
 
-  get signal(): AbortSignal {
-    return this.#abort.signal;
+  get signal(): Cancellable {
+    return this.#abort;
   }
 
   /** Create and start this run's actor (root runs; a sub-run's actor is invoked by its parent). */
@@ -379,7 +379,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
 
   async #stepFailed(step: CompiledStep, error: ErrorValue, call?: { agent: string | undefined; durationMs: number; attempts: number }): Promise<void> {
     if (FINISHED.has(this.record.status)) return;
-    if (error.code === 'TROUPE_RUN_CANCELLED' || this.#abort.signal.aborted) return;
+    if (error.code === 'TROUPE_RUN_CANCELLED' || this.#abort.aborted) return;
     try {
       await this.log.append({ kind: 'error', step: step.id, agent: call?.agent, output: error, durationMs: call?.durationMs, attempts: call?.attempts });
       this.#emit({ type: 'step.failed', runId: this.id, step: step.id, error, ...(call?.agent ? { agent: call.agent } : {}), ...(call ? { durationMs: call.durationMs, attempts: call.attempts } : {}) });
@@ -414,7 +414,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
         const { step, output } = this.#compensations.pop()!;
         const c = step.compensate!;
         const input = c.input === null ? output : await c.input.evaluate({ ...this.log.view, error });
-        const r = await callOnce(this, `${step.id}.compensate`, c, input, undefined, new AbortController().signal);
+        const r = await callOnce(this, `${step.id}.compensate`, c, input, undefined, new Cancellation());
         const entry = await this.log.append({ kind: 'compensation', step: step.id, agent: r.agent, output: r.ok ? r.output : { error: r.error }, durationMs: r.durationMs, attempts: r.attempts });
         this.#emit({ type: 'compensation.completed', runId: this.id, entry });
       }

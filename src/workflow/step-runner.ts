@@ -1,3 +1,4 @@
+import type { Cancellable } from '../util/index.js';
 import type { CallRequest, CallResult, Dispatcher, CorrectionFeedback, ValidationIssue } from '../agents/index.js';
 import type { ErrorValue } from '../errors/index.js';
 import type { CompiledCall, CompiledStep } from './compile.js';
@@ -9,7 +10,7 @@ import { truthy } from './routing.js';
 export interface StepHost {
   readonly runId: string;
   readonly dispatcher: Dispatcher;
-  readonly signal: AbortSignal;
+  readonly signal: Cancellable;
   readonly policy: CallRequest['policy'];
   idempotencyKey(step: string): string;
   started(step: string, agent: string, attempt: number): void;
@@ -20,14 +21,6 @@ export interface StepHost {
 /** What one call produced. `input` is `undefined` when the step took the whole view (no mapping). */
 export type CallDone = CallResult & { readonly input: unknown; readonly durationMs: number };
 
-/** A linked abort controller: aborts with its parent; `dispose` unlinks it (cheaper than `AbortSignal.any`). */
-export function linkedController(parent: AbortSignal): { controller: AbortController; dispose: () => void } {
-  const controller = new AbortController();
-  const onAbort = (): void => controller.abort(parent.reason);
-  if (parent.aborted) controller.abort(parent.reason);
-  else parent.addEventListener('abort', onAbort, { once: true });
-  return { controller, dispose: () => parent.removeEventListener('abort', onAbort) };
-}
 
 /**
  * Make one call of a step (with its timeout, retries, breaker and fallback). Callback form, for
@@ -39,7 +32,7 @@ export function startCall(
   call: CompiledCall,
   input: unknown,
   feedback: CorrectionFeedback | undefined,
-  signal: AbortSignal | undefined,
+  signal: Cancellable | undefined,
   view: unknown,
   done: (r: CallDone) => void,
   failed: (e: unknown) => void,
@@ -93,7 +86,7 @@ export function callOnce(
   call: CompiledCall,
   input: unknown,
   feedback?: CorrectionFeedback,
-  signal?: AbortSignal,
+  signal?: Cancellable,
   view?: unknown,
 ): Promise<CallDone> {
   return new Promise<CallDone>((resolve, reject) => startCall(host, stepKey, call, input, feedback, signal, view, resolve, reject));
