@@ -1,6 +1,7 @@
 import jsonata from 'jsonata';
 import { TroupeError } from '../errors/index.js';
 import type { Expression, InputMapping, Next, WorkflowIssue } from './types.js';
+import { compileDirect, UNHANDLED } from './direct-expressions.js';
 
 /**
  * What an expression sees: `{ input, <stepId>: <output>, ... }`, plus `item`/`index` inside a
@@ -70,10 +71,15 @@ export function compileExpression(source: string, path: string): CompiledExpress
       `invalid expression ${quote(source)} at character ${forbidden.position ?? 0}: $${String(forbidden.value)}() is not allowed (expressions must be deterministic so runs replay exactly)`,
     );
   }
+  const direct = compileDirect(expr.ast());
   return {
     source,
     path,
     async evaluate(view: ExpressionView): Promise<unknown> {
+      if (direct !== null) {
+        const v = direct(view);
+        if (v !== UNHANDLED) return toPlain(v);
+      }
       let result: unknown;
       try {
         result = await expr.evaluate(view);
