@@ -8,9 +8,11 @@
  * steps/s without. The clients are real `ws` sockets over 127.0.0.1 to an `InspectorSockets` on a
  * `node:http` server in this process; they live in a child process (benchmarks/lib/
  * inspector-client-process.ts), parse every frame, count the events and check that each measured
- * run reached them. Prints one JSON document on stdout; progress goes to stderr.
+ * run reached them. They take the all-runs feed as the inspector page does, as a digest per batch
+ * (`--format events`: every event, as `troupe inspect` takes it). Prints one JSON document on
+ * stdout; progress goes to stderr.
  *
- *   npm run build && node --expose-gc --import tsx benchmarks/inspector-load.ts [--runs N] [--concurrency N] [--tiny]
+ *   npm run build && node --expose-gc --import tsx benchmarks/inspector-load.ts [--runs N] [--concurrency N] [--tiny] [--format digest|events]
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,7 +34,7 @@ import {
   WORKFLOWS,
   type WorkflowName,
 } from './lib/index.js';
-import { ClientProcess, type ClientCounts } from './lib/inspector-clients.js';
+import { ClientProcess, type ClientCounts, type FeedFormat } from './lib/inspector-clients.js';
 
 const NAME = 'inspector-load';
 /** Clients attached in the `with` rounds; the first `TREE_CLIENTS` also follow the actor tree. */
@@ -48,6 +50,17 @@ const FLUSH_MS = 50;
 const DRAIN_TIMEOUT_MS = 60_000;
 
 type Mode = 'without' | 'with';
+
+/** `--format digest|events` (this benchmark's own flag), and the shared flags that remain. */
+function parseFormat(argv: readonly string[]): { format: FeedFormat; rest: string[] } {
+  const rest = [...argv];
+  const at = rest.findIndex((a) => a === '--format' || a.startsWith('--format='));
+  if (at === -1) return { format: 'digest', rest };
+  const value = rest[at]!.includes('=') ? rest[at]!.slice('--format='.length) : rest[at + 1];
+  rest.splice(at, rest[at]!.includes('=') ? 1 : 2);
+  if (value !== 'digest' && value !== 'events') throw new BenchUsageError(`--format: expected digest or events, got ${JSON.stringify(value ?? '')}`);
+  return { format: value, rest };
+}
 
 /**
  * The agents every step calls. `noop` returns at once, as in runtime-throughput: a whole round then
@@ -140,7 +153,7 @@ function summarizeClients(report: { runsExpected: number; allCovered: boolean; d
 }
 
 /** One round on a fresh runtime: warm-up, then `runs` measured runs at `concurrency`. */
-async function measureRound(bench: Bench, mode: Mode, agent: AgentName, workflow: WorkflowName, runs: number, concurrency: number): Promise<Round> {
+async function measureRound(bench: Bench, mode: Mode, agent: AgentName, workflow: WorkflowName, runs: number, concurrency: number, format: FeedFormat): Promise<Round> {
   const { createRuntime, defineAgent } = bench.troupe;
   await collectGarbage();
   // The workflows name their agent `noop`; here it is whichever agent the case calls.
@@ -150,7 +163,7 @@ async function measureRound(bench: Bench, mode: Mode, agent: AgentName, workflow
   try {
     if (mode === 'with') {
       sockets = bench.current = new bench.InspectorSockets({ runtime: rt, version: 'bench', flushMs: FLUSH_MS });
-      await bench.clients.request({ type: 'connect', url: bench.url, count: CLIENTS, treeClients: TREE_CLIENTS }, 'connected');
+      await bench.clients.request({ type: 'connect', url: bench.url, count: CLIENTS, treeClients: TREE_CLIENTS, format }, 'connected');
     }
     const warmupRuns = warmupRunsFor(runs);
     const ids: string[] = new Array<string>(warmupRuns + runs);
@@ -226,7 +239,8 @@ function describeRound(r: Round): string {
 }
 
 async function main(): Promise<void> {
-  const options = parseBenchArgs();
+  const { format, rest } = parseFormat(process.argv.slice(2));
+  const options = parseBenchArgs(rest);
   if (options.only !== null) throw new BenchUsageError('--only: not supported by inspector-load (it measures troupe only)');
   const rounds = options.tiny ? 1 : ROUNDS;
   // A smoke run (--tiny) checks every agent on one workflow, in a few seconds.
@@ -239,7 +253,7 @@ async function main(): Promise<void> {
     // a smoke run (--tiny) only checks that everything works.
     const warm = Math.min(options.runs, 2_000);
     if (!options.tiny) log(`${NAME}: warm-up: ${warm} runs of each case without and with clients…`);
-    for (const agent of options.tiny ? [] : AGENT_NAMES) for (const mode of ['without', 'with'] as const) await measureRound(bench, mode, agent, 'sequential-3', warm, options.concurrency);
+    for (const agent of options.tiny ? [] : AGENT_NAMES) for (const mode of ['without', 'with'] as const) await measureRound(bench, mode, agent, 'sequential-3', warm, options.concurrency, format);
 
     for (const agent of AGENT_NAMES) for (const workflow of workflows) {
       const name = `${workflow}/${agent}`;
@@ -247,7 +261,7 @@ async function main(): Promise<void> {
       const all: Round[] = [];
       for (let r = 0; r < rounds; r++) {
         for (const mode of ['without', 'with'] as const) {
-          const result = await measureRound(bench, mode, agent, workflow, options.runs, options.concurrency);
+          const result = await measureRound(bench, mode, agent, workflow, options.runs, options.concurrency, format);
           log(describeRound(result));
           all.push(result);
         }
@@ -289,7 +303,8 @@ async function main(): Promise<void> {
       order: 'interleaved: without, with, without, with, …; a fresh runtime per round; the median round of each mode is reported',
       clients: CLIENTS,
       treeClients: TREE_CLIENTS,
-      subscriptions: `every client: {"kind":"runs"}; the first ${TREE_CLIENTS} also {"kind":"tree"}`,
+      subscriptions: `every client: {"kind":"runs"}${format === 'digest' ? ' as a digest' : ''}; the first ${TREE_CLIENTS} also {"kind":"tree"}`,
+      format,
       flushMs: FLUSH_MS,
       clientPlacement:
         'child process (benchmarks/lib/inspector-client-process.ts): real ws sockets over 127.0.0.1, on their own event loop, ' +

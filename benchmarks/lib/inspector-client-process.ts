@@ -9,7 +9,7 @@ let cpu = process.cpuUsage();
 async function answer(req: ClientRequest): Promise<ClientReply> {
   switch (req.type) {
     case 'connect':
-      clients = await InspectorClients.connect(req.url, req.count, req.treeClients);
+      clients = await InspectorClients.connect(req.url, req.count, req.treeClients, req.format);
       cpu = process.cpuUsage();
       return { type: 'connected' };
     case 'expect': {

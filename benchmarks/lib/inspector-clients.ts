@@ -1,5 +1,6 @@
 // Inspector clients for inspector-load: real `ws` sockets that subscribe to every run (some also to
-// the actor tree), parse every frame, count the events and note which runs they saw finish. Used
+// the actor tree), as the inspector page does (the all-runs feed as a digest) or as `troupe inspect`
+// does (as events), parse every frame, count the events and note which runs they saw finish. Used
 // in a child process (inspector-client-process.ts) so they do not share the runtime's event loop.
 import { fork, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -7,14 +8,14 @@ import WebSocket from 'ws';
 
 /** What one client received since the previous report. */
 export interface ClientCounts {
-  /** Events (elements of `events` frames). */
+  /** Stream items: the elements of `events` frames; of a `digest`, its events, run states, step lists and completions. */
   readonly events: number;
   /** Of which actor-tree events (`actor.*`, `supervisor.decision`). */
   readonly treeEvents: number;
   /** WebSocket messages. */
   readonly frames: number;
   readonly bytes: number;
-  /** Expected runs whose final `run.state` this client received. */
+  /** Expected runs whose final state (`run.state`, or a digest's run summary) this client received. */
   readonly runsCovered: number;
   /** `error` messages from the server (none expected). */
   readonly errors: number;
@@ -35,6 +36,21 @@ export interface CoverageReport {
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 const POLL_MS = 10;
 
+/** How a client takes the all-runs feed: as a digest per batch (the inspector page) or every event (`troupe inspect`). */
+export type FeedFormat = 'digest' | 'events';
+
+interface RunState {
+  readonly id: string;
+  readonly status: string;
+}
+interface StreamEvent {
+  readonly event: { readonly type: string; readonly run?: RunState };
+}
+type Frame =
+  | { readonly type: 'events'; readonly events: readonly StreamEvent[] }
+  | { readonly type: 'digest'; readonly runs: readonly RunState[]; readonly steps: Readonly<Record<string, unknown>>; readonly completed: readonly unknown[]; readonly events: readonly StreamEvent[] }
+  | { readonly type: 'hello' | 'snapshot' | 'error' };
+
 interface Client {
   readonly ws: WebSocket;
   readonly tree: boolean;
@@ -52,8 +68,16 @@ function send(ws: WebSocket, msg: unknown): void {
   ws.send(JSON.stringify(msg));
 }
 
+function count(client: Client, events: readonly StreamEvent[]): void {
+  for (const { event } of events) {
+    client.events++;
+    if (event.type.startsWith('actor.') || event.type === 'supervisor.decision') client.treeEvents++;
+    else if (event.type === 'run.state' && FINISHED.has(event.run!.status)) client.finished.add(event.run!.id);
+  }
+}
+
 /** Connect one client and wait for its `hello` and the snapshot of each subscription. */
-async function open(url: string, tree: boolean): Promise<Client> {
+async function open(url: string, tree: boolean, format: FeedFormat): Promise<Client> {
   // A round of synchronous agents arrives as one frame of every event: allow far more than ws's 100 MiB default.
   const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 2 ** 30 });
   const client: Client = { ws, tree, finished: new Set(), events: 0, treeEvents: 0, frames: 0, bytes: 0, errors: 0, closed: false };
@@ -64,15 +88,14 @@ async function open(url: string, tree: boolean): Promise<Client> {
   ws.on('message', (data: Buffer) => {
     client.frames++;
     client.bytes += data.length;
-    const msg = JSON.parse(data.toString()) as { type: string; events?: { event: { type: string; run?: { id: string; status: string } } }[] };
-    if (msg.type === 'events') {
-      for (const { event } of msg.events!) {
-        client.events++;
-        if (event.type.startsWith('actor.') || event.type === 'supervisor.decision') client.treeEvents++;
-        else if (event.type === 'run.state' && FINISHED.has(event.run!.status)) client.finished.add(event.run!.id);
-      }
+    const msg = JSON.parse(data.toString()) as Frame;
+    if (msg.type === 'events') count(client, msg.events);
+    else if (msg.type === 'digest') {
+      count(client, msg.events);
+      client.events += msg.runs.length + Object.keys(msg.steps).length + msg.completed.length;
+      for (const run of msg.runs) if (FINISHED.has(run.status)) client.finished.add(run.id);
     } else if (msg.type === 'hello') {
-      send(ws, { type: 'subscribe', target: { kind: 'runs' } });
+      send(ws, { type: 'subscribe', target: { kind: 'runs' }, ...(format === 'digest' ? { digest: true } : {}) });
       if (tree) send(ws, { type: 'subscribe', target: { kind: 'tree' } });
     } else if (msg.type === 'snapshot') {
       if (++snapshots === (tree ? 2 : 1)) ready();
@@ -101,8 +124,8 @@ export class InspectorClients {
   private constructor(readonly clients: readonly Client[]) {}
 
   /** Connect `count` clients to `url` and wait until each is subscribed (snapshots received). */
-  static async connect(url: string, count: number, treeClients: number): Promise<InspectorClients> {
-    const clients = await Promise.all(Array.from({ length: count }, (_, i) => open(url, i < treeClients)));
+  static async connect(url: string, count: number, treeClients: number, format: FeedFormat = 'digest'): Promise<InspectorClients> {
+    const clients = await Promise.all(Array.from({ length: count }, (_, i) => open(url, i < treeClients, format)));
     return new InspectorClients(clients);
   }
 
@@ -147,7 +170,7 @@ export class InspectorClients {
 
 /** What the parent asks the client process (inspector-client-process.ts). */
 export type ClientRequest =
-  | { readonly type: 'connect'; readonly url: string; readonly count: number; readonly treeClients: number }
+  | { readonly type: 'connect'; readonly url: string; readonly count: number; readonly treeClients: number; readonly format?: FeedFormat }
   | { readonly type: 'expect'; readonly runIds: readonly string[]; readonly timeoutMs: number }
   | { readonly type: 'disconnect' };
 

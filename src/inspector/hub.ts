@@ -4,8 +4,20 @@ import type { RunRecord } from '../store/index.js';
 import type { TroupeRuntime } from '../runtime/index.js';
 import { entrySummary, type ActorInfo, type InspectorEvent, type RunSummary, type Snapshot, type SubscriptionTarget } from './protocol.js';
 
-/** Someone following the hub: gets every event (filtering by subscription is theirs). */
-export type HubListener = (event: InspectorEvent, at: number) => void;
+/**
+ * Someone following the hub: gets every event (filtering by subscription is theirs). A run's
+ * events come as the runtime emitted them, so that nothing is built for an event nobody wants:
+ * {@link runEventToInspector} turns one into the protocol's events.
+ */
+export interface HubListener {
+  /** A run's event (`at`: epoch ms). */
+  run(event: RunEvent, at: number): void;
+  /** Any other event: actors, supervision, circuits. */
+  event(event: InspectorEvent, at: number): void;
+}
+
+/** The XState inspection events the tree is made of: an actor created, an actor's snapshot. */
+type TreeInspectionEvent = Extract<InspectionEvent, { type: '@xstate.actor' | '@xstate.snapshot' }>;
 
 /** At most this many finished actors are remembered for tree snapshots. */
 const MAX_STOPPED_ACTORS = 1_000;
@@ -45,8 +57,7 @@ export class InspectorHub {
   watchTree(on: boolean): void {
     if (on && this.#unwatchTree === null) {
       this.#seed(this.runtime.tree.root as unknown as AnyActorRef);
-      const sub = this.runtime.tree.root.system.inspect((ev: InspectionEvent) => this.#onInspection(ev));
-      this.#unwatchTree = () => sub.unsubscribe();
+      this.#unwatchTree = tapInspection(this.runtime.tree.root.system, (ev) => this.#onInspection(ev));
     } else if (!on && this.#unwatchTree !== null) {
       this.#unwatchTree();
       this.#unwatchTree = null;
@@ -76,6 +87,11 @@ export class InspectorHub {
         return { kind: 'run', run: summary(record, handle), entries: entries.map(entrySummary) };
       }
     }
+  }
+
+  /** The runtime's handle of a run it runs or finished recently, if any. */
+  live(runId: string): RunHandle | undefined {
+    return this.#live(runId);
   }
 
   /** The summary of a run now (live if it runs in this process). */
@@ -141,14 +157,13 @@ export class InspectorHub {
     for (const run of this.runtime.activeRuns()) add((run as unknown as { actor?: AnyActorRef }).actor);
   }
 
-  #onInspection(ev: InspectionEvent): void {
+  #onInspection(ev: TreeInspectionEvent): void {
     if (ev.type === '@xstate.actor') {
       const info = actorInfo(ev.actorRef as AnyActorRef);
       this.#actors.set(info.id, info);
       this.#emit({ type: 'actor.spawned', actor: info });
       return;
     }
-    if (ev.type !== '@xstate.snapshot') return;
     const status = (ev.snapshot as { status?: string }).status;
     if (status === 'active' || status === undefined) return;
     const id = ev.actorRef.sessionId;
@@ -162,12 +177,37 @@ export class InspectorHub {
   }
 
   #onRunEvent(e: RunEvent): void {
-    switch (e.type) {
-      case 'step.started':
-        this.#emit(e.attempt > 1 ? { ...e, type: 'step.retried' } : e);
-        return;
-      case 'step.completed':
-        this.#emit({
+    this.#each((l, at) => l.run(e, at));
+  }
+
+  #emit(event: InspectorEvent): void {
+    this.#each((l, at) => l.event(event, at));
+  }
+
+  #each(call: (listener: HubListener, at: number) => void): void {
+    const at = Date.now();
+    for (const l of this.#listeners) {
+      try {
+        call(l, at);
+      } catch {
+        // a listener must not break the runtime
+      }
+    }
+  }
+}
+
+/**
+ * A run's event as the protocol's events (none for the ones it does not stream: compensations and
+ * operator entries arrive as `entry.appended` too). `handle` is the run's, for `run.status` (whose
+ * `run.state` carries the run's summary as the handle tells it now).
+ */
+export function runEventToInspector(e: RunEvent, handle: RunHandle | undefined): InspectorEvent[] {
+  switch (e.type) {
+    case 'step.started':
+      return [e.attempt > 1 ? { ...e, type: 'step.retried' } : e];
+    case 'step.completed':
+      return [
+        {
           type: 'step.completed',
           runId: e.runId,
           step: e.entry.step,
@@ -175,44 +215,61 @@ export class InspectorHub {
           ...(e.entry.agent === undefined ? {} : { agent: e.entry.agent }),
           ...(e.entry.durationMs === undefined ? {} : { durationMs: e.entry.durationMs }),
           ...(e.entry.attempts === undefined ? {} : { attempts: e.entry.attempts }),
-        });
-        return;
-      case 'step.failed':
-        this.#emit(e);
-        if (e.error.code === 'TROUPE_AGENT_TIMEOUT') {
-          const timeoutMs = (e.error.data as { timeoutMs?: number } | undefined)?.timeoutMs;
-          this.#emit({ type: 'step.timed-out', runId: e.runId, step: e.step, ...(e.agent === undefined ? {} : { agent: e.agent }), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
-        }
-        return;
-      case 'approval.requested':
-        this.#emit({ type: 'approval.waiting', runId: e.runId, step: e.step, ...(e.prompt === undefined ? {} : { prompt: e.prompt }) });
-        return;
-      case 'approval.decided':
-        this.#emit(e);
-        return;
-      case 'entry.appended':
-        this.#emit({ type: 'context.appended', runId: e.runId, entry: entrySummary(e.entry) });
-        return;
-      case 'run.status': {
-        const handle = this.#live(e.runId);
-        if (handle) this.#emit({ type: 'run.state', run: summary(handle.status(), handle) });
-        return;
-      }
-      default:
-        return; // compensation.completed and operator.recorded arrive as entry.appended too
+        },
+      ];
+    case 'step.failed': {
+      if (e.error.code !== 'TROUPE_AGENT_TIMEOUT') return [e];
+      const timeoutMs = (e.error.data as { timeoutMs?: number } | undefined)?.timeoutMs;
+      return [e, { type: 'step.timed-out', runId: e.runId, step: e.step, ...(e.agent === undefined ? {} : { agent: e.agent }), ...(timeoutMs === undefined ? {} : { timeoutMs }) }];
     }
+    case 'approval.requested':
+      return [{ type: 'approval.waiting', runId: e.runId, step: e.step, ...(e.prompt === undefined ? {} : { prompt: e.prompt }) }];
+    case 'approval.decided':
+      return [e];
+    case 'entry.appended':
+      return [{ type: 'context.appended', runId: e.runId, entry: entrySummary(e.entry) }];
+    case 'run.status':
+      return handle ? [{ type: 'run.state', run: summary(handle.status(), handle) }] : [];
+    default:
+      return [];
   }
+}
 
-  #emit(event: InspectorEvent): void {
-    const at = Date.now();
-    for (const l of this.#listeners) {
+/**
+ * Follow the actor tree's XState inspection events at their source: XState builds an inspection
+ * event for every transition, action and event of every actor, copies it for its `inspect()`
+ * observers and calls each — ~2 µs each, ~8 per workflow step — while the tree needs only actors
+ * created and actors whose snapshot is no longer active. So the system's inspection entry point is
+ * wrapped: those reach `handler` uncopied, the rest pass through untouched to whoever else
+ * inspects. Where a future XState has no such entry point, `system.inspect()` is used instead.
+ * @returns the function that stops following.
+ */
+function tapInspection(system: AnyActorRef['system'], handler: (ev: TreeInspectionEvent) => void): () => void {
+  const sys = system as unknown as { _sendInspectionEvent?: (ev: InspectionEvent) => void };
+  const source = sys._sendInspectionEvent;
+  const take = (ev: InspectionEvent): void => {
+    if (ev.type === '@xstate.actor' || (ev.type === '@xstate.snapshot' && (ev.snapshot as { status?: string }).status !== 'active')) handler(ev);
+  };
+  if (typeof source !== 'function') {
+    const sub = system.inspect(take);
+    return () => sub.unsubscribe();
+  }
+  let on = true;
+  const tap = (ev: InspectionEvent): void => {
+    if (on) {
       try {
-        l(event, at);
+        take(ev);
       } catch {
-        // a listener must not break the runtime
+        // the tree must not break the actor that reports
       }
     }
-  }
+    source.call(sys, ev);
+  };
+  sys._sendInspectionEvent = tap;
+  return () => {
+    on = false;
+    if (sys._sendInspectionEvent === tap) sys._sendInspectionEvent = source; // else someone wrapped it since: ours stays, switched off
+  };
 }
 
 /** The summary of a run record (with its pending approvals when live). */

@@ -25,7 +25,12 @@ export type CommandName = 'approve' | 'reject' | 'pause' | 'resume' | 'cancel';
 // ---- client → server ------------------------------------------------------------------------
 
 export type ClientMessage =
-  | { readonly type: 'subscribe'; readonly target: SubscriptionTarget }
+  | {
+      readonly type: 'subscribe';
+      readonly target: SubscriptionTarget;
+      /** With `target: { kind: 'runs' }`: take the all-runs feed as `digest` frames (an overview per batch) instead of `events`. */
+      readonly digest?: boolean;
+    }
   | { readonly type: 'unsubscribe'; readonly target: SubscriptionTarget }
   | {
       readonly type: 'command';
@@ -115,6 +120,28 @@ export interface StampedEvent {
   readonly event: InspectorEvent;
 }
 
+/** A run's summary in a digest. */
+export type DigestRun = Omit<RunSummary, 'headHash' | 'currentSteps' | 'pendingApprovals'> & { readonly currentSteps?: readonly string[]; readonly pendingApprovals?: readonly string[] };
+
+/**
+ * One batch of a digest subscriber's stream: the all-runs feed as an overview (every run's latest
+ * state, the steps running now, the durations of the steps that completed), and in `events`, in
+ * order and in full, everything else its subscriptions want: followed runs, the tree, circuits,
+ * and the all-runs feed's rarer events (approvals, retries, failures, time-outs).
+ */
+export interface Digest {
+  readonly type: 'digest';
+  /** When the batch was sent (epoch ms). */
+  readonly at: number;
+  /** Runs whose status changed during the batch: the latest summary of each, once (without `headHash`; `currentSteps` and `pendingApprovals` absent when empty). */
+  readonly runs: readonly DigestRun[];
+  /** Runs whose current steps changed during the batch (and whose status did not): run id → its steps running now. */
+  readonly steps: Readonly<Record<string, readonly string[]>>;
+  /** Durations (ms; null: unknown) of the steps that completed during the batch, for rates and percentiles. */
+  readonly completed: readonly (number | null)[];
+  readonly events: readonly StampedEvent[];
+}
+
 /** What a subscription starts with. */
 export type Snapshot =
   | { readonly kind: 'runs'; readonly runs: readonly RunSummary[] }
@@ -132,6 +159,8 @@ export type ServerMessage =
   | { readonly type: 'snapshot'; readonly target: SubscriptionTarget; readonly snapshot: Snapshot }
   /** Events since the last batch, in order (batched per flush interval: one frame, not one per event). */
   | { readonly type: 'events'; readonly events: readonly StampedEvent[] }
+  /** A batch for a client that took the all-runs feed as a digest (`subscribe` with `digest: true`). */
+  | Digest
   | { readonly type: 'ack'; readonly id: string; readonly ok: true; readonly duplicate?: boolean }
   | { readonly type: 'ack'; readonly id: string; readonly ok: false; readonly error: ErrorValue; readonly duplicate?: boolean }
   | { readonly type: 'unsubscribed'; readonly target: SubscriptionTarget }
@@ -183,9 +212,13 @@ export function parseClientMessage(raw: string): ClientMessage {
   switch (o['type']) {
     case 'ping':
       return { type: 'ping' };
-    case 'subscribe':
+    case 'subscribe': {
+      const digest = o['digest'];
+      if (digest !== undefined && typeof digest !== 'boolean') throw invalid('digest: expected true or false');
+      return { type: 'subscribe', target: target(o['target']), ...(digest === true ? { digest } : {}) };
+    }
     case 'unsubscribe':
-      return { type: o['type'], target: target(o['target']) };
+      return { type: 'unsubscribe', target: target(o['target']) };
     case 'command': {
       const command = o['command'];
       if (typeof command !== 'string' || !COMMANDS.has(command)) throw invalid(`command: expected one of ${[...COMMANDS].join(', ')}`);

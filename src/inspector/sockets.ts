@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isTroupeError, toErrorValue, type ErrorValue } from '../errors/index.js';
+import { EventBatch, type Feed } from './batch.js';
 import { InspectorHub } from './hub.js';
 import { runCommand } from './commands.js';
 import {
@@ -11,7 +12,6 @@ import {
   ProtocolError,
   parseClientMessage,
   type ClientMessage,
-  type InspectorEvent,
   type ServerMessage,
   type SubscriptionTarget,
 } from './protocol.js';
@@ -43,8 +43,11 @@ interface Client {
   readonly ws: WebSocket;
   readonly identity: ClientIdentity;
   readonly subs: Map<string, SubscriptionTarget>;
-  /** Its subscriptions as one string: clients with the same feed get the same batches. */
-  feed: string;
+  /** Whether it takes the all-runs feed as a digest. */
+  digest: boolean;
+  /** What its subscriptions cover, and that as one string: clients with the same feed get the same batches. */
+  feed: Feed;
+  feedKey: string;
   alive: boolean;
   /** Frames held back while a snapshot is being taken (sent right after it), or null. */
   held: Buffer[] | null;
@@ -67,9 +70,12 @@ export class InspectorSockets {
   readonly #wss: WebSocketServer;
   readonly #clients = new Set<Client>();
   readonly #acks = new Map<string, ServerMessage>();
-  /** Events since the last flush, serialised once for all clients, and who each is for. */
-  #pending: string[] = [];
-  #audiences: Audience[] = [];
+  /** Events since the last flush, framed once per distinct feed at the flush. */
+  readonly #batch: EventBatch;
+  /** What some client wants: the all-runs feed, the tree, the runs followed. */
+  #anyRuns = false;
+  #anyTree = false;
+  readonly #followed = new Set<string>();
   readonly #o: Required<Omit<InspectorSocketOptions, 'runtime' | 'version'>> & { version: string };
   readonly #startedAt = Date.now();
   #unlisten: (() => void) | null = null;
@@ -78,6 +84,7 @@ export class InspectorSockets {
 
   constructor(readonly options: InspectorSocketOptions) {
     this.hub = new InspectorHub(options.runtime);
+    this.#batch = new EventBatch((runId) => this.hub.live(runId));
     this.#o = {
       version: options.version,
       maxClients: options.maxClients ?? 64,
@@ -138,7 +145,7 @@ export class InspectorSockets {
   }
 
   #accept(ws: WebSocket, identity: ClientIdentity): void {
-    const client: Client = { ws, identity, subs: new Map(), feed: feedOf(new Map()), alive: true, held: null };
+    const client: Client = { ws, identity, subs: new Map(), digest: false, feed: feedOf(new Map(), false), feedKey: '', alive: true, held: null };
     this.#clients.add(client);
     ws.on('pong', () => (client.alive = true));
     ws.on('message', (data, isBinary) => {
@@ -176,7 +183,10 @@ export class InspectorSockets {
           // Listen first, so nothing between the snapshot and the stream is lost (a duplicate may
           // be); batches gathered meanwhile are held back until the snapshot is sent, so a client
           // never sees events newer than the snapshot that follows them.
-          this.#resubscribe(client, () => client.subs.set(key(msg.target), msg.target));
+          this.#resubscribe(client, () => {
+            client.subs.set(key(msg.target), msg.target);
+            if (msg.target.kind === 'runs') client.digest = msg.digest === true;
+          });
           client.held ??= [];
           try {
             const snapshot = await this.hub.snapshot(msg.target);
@@ -189,7 +199,10 @@ export class InspectorSockets {
           return;
         }
         case 'unsubscribe':
-          this.#resubscribe(client, () => client.subs.delete(key(msg.target)));
+          this.#resubscribe(client, () => {
+            client.subs.delete(key(msg.target));
+            if (msg.target.kind === 'runs') client.digest = false;
+          });
           return this.#send(client, { type: 'unsubscribed', target: msg.target });
         case 'command':
           return await this.#command(client, msg);
@@ -227,17 +240,35 @@ export class InspectorSockets {
   #resubscribe(client: Client, change: () => void): void {
     this.#flush();
     change();
-    client.feed = feedOf(client.subs);
+    client.feed = feedOf(client.subs, client.digest);
+    client.feedKey = `${JSON.stringify([...client.subs.keys()].sort())}${client.feed.digest ? '+digest' : ''}`;
     this.#relisten();
   }
 
   /** Follow the hub while some client has a subscription; batch the events. */
   #relisten(): void {
     const wanted = [...this.#clients].some((c) => c.subs.size > 0);
+    this.#anyRuns = [...this.#clients].some((c) => c.feed.runs);
+    this.#anyTree = [...this.#clients].some((c) => c.feed.tree);
+    this.#followed.clear();
+    for (const c of this.#clients) for (const runId of c.feed.followed) this.#followed.add(runId);
+    this.#batch.interest(
+      [...this.#clients].some((c) => c.feed.runs && !c.feed.digest),
+      this.#followed,
+    );
     // XState's inspection (an event per transition of every actor) only while someone follows the tree.
-    this.hub.watchTree([...this.#clients].some((c) => c.subs.has('tree')));
+    this.hub.watchTree(this.#anyTree);
     if (wanted && this.#unlisten === null) {
-      this.#unlisten = this.hub.listen((event, at) => this.#dispatch(event, at));
+      this.#unlisten = this.hub.listen({
+        // Kept only if some client wants it: a context entry (with its output, the largest event)
+        // goes to that run's followers only; the all-runs feed carries states, steps and approvals.
+        run: (e, at) => {
+          if (this.#followed.has(e.runId) || (this.#anyRuns && e.type !== 'entry.appended')) this.#batch.addRun(e, at);
+        },
+        event: (e, at) => {
+          if (e.type.startsWith('actor.') || e.type === 'supervisor.decision' ? this.#anyTree : true) this.#batch.add(e, at);
+        },
+      });
       this.#flushTimer = setInterval(() => this.#flush(), this.#o.flushMs);
       this.#flushTimer.unref();
     } else if (!wanted && this.#unlisten !== null) {
@@ -249,38 +280,27 @@ export class InspectorSockets {
     }
   }
 
-  /** Keep an event for the next batch, serialised once, if some client wants it (the work per client is done at the flush, once per feed). */
-  #dispatch(event: InspectorEvent, at: number): void {
-    const audience = audienceOf(event);
-    for (const c of this.#clients) {
-      if (c.subs.size === 0 || !wants(c, audience)) continue;
-      this.#pending.push(JSON.stringify({ at, event }));
-      this.#audiences.push(audience);
-      return;
-    }
-  }
-
   /** Send each client the events since the last flush that it wants, in one frame. */
   #flush(): void {
-    if (this.#pending.length === 0) return;
-    const pending = this.#pending;
-    const audiences = this.#audiences;
-    this.#pending = [];
-    this.#audiences = [];
-    // Clients with the same feed get the same batch: it is filtered, joined and UTF-8 encoded
-    // once, and the one buffer is written to each of them.
-    const batches = new Map<string, Buffer | null>();
-    for (const c of this.#clients) {
-      if (c.subs.size === 0) continue;
-      let data = batches.get(c.feed);
-      if (data === undefined) {
-        const events = pending.filter((_, i) => wants(c, audiences[i]!));
-        data = events.length === 0 ? null : Buffer.from(`{"type":"events","events":[${events.join(',')}]}`);
-        batches.set(c.feed, data);
+    if (this.#batch.size === 0) return;
+    // Clients with the same feed get the same frame: it is filtered, coalesced, serialised and
+    // UTF-8 encoded once, and the one buffer is written to each of them.
+    const frames = new Map<string, Buffer | null>();
+    try {
+      for (const c of this.#clients) {
+        if (c.subs.size === 0) continue;
+        let data = frames.get(c.feedKey);
+        if (data === undefined) {
+          const frame = this.#batch.frame(c.feed);
+          data = frame === null ? null : Buffer.from(frame);
+          frames.set(c.feedKey, data);
+        }
+        if (data === null) continue;
+        if (c.held) c.held.push(data);
+        else this.#sendText(c, data);
       }
-      if (data === null) continue;
-      if (c.held) c.held.push(data);
-      else this.#sendText(c, data);
+    } finally {
+      this.#batch.clear();
     }
   }
 
@@ -317,25 +337,10 @@ function key(t: SubscriptionTarget): string {
   return t.kind === 'run' ? `run:${t.runId}` : t.kind;
 }
 
-/** Who an event is for: a run's followers (and `runs`), the tree's, or everyone subscribed. Worked out once per event, not once per client. */
-type Audience = { readonly runKey: string; readonly followersOnly: boolean } | 'tree' | 'all';
-
-function audienceOf(event: InspectorEvent): Audience {
-  const runId = 'runId' in event ? event.runId : event.type === 'run.state' ? event.run.id : undefined;
-  // A context entry (with its output, the largest event) goes to that run's followers only: the
-  // all-runs feed carries states, steps and approvals, not every run's data.
-  if (runId !== undefined) return { runKey: `run:${runId}`, followersOnly: event.type === 'context.appended' };
-  return event.type.startsWith('actor.') || event.type === 'supervisor.decision' ? 'tree' : 'all';
-}
-
-/** Whether a client's subscriptions cover an event: run events go to that run's followers (and, but for context entries, to `runs`); actor events to `tree`; the rest to everyone subscribed. */
-function wants(c: Client, audience: Audience): boolean {
-  if (audience === 'all') return true;
-  if (audience === 'tree') return c.subs.has('tree');
-  return c.subs.has(audience.runKey) || (!audience.followersOnly && c.subs.has('runs'));
-}
-
-/** A client's subscriptions as one string (unambiguous: a JSON list of the sorted keys). */
-function feedOf(subs: ReadonlyMap<string, SubscriptionTarget>): string {
-  return JSON.stringify([...subs.keys()].sort());
+/** What a client's subscriptions cover. */
+function feedOf(subs: ReadonlyMap<string, SubscriptionTarget>, digest: boolean): Feed {
+  const followed = new Set<string>();
+  for (const t of subs.values()) if (t.kind === 'run') followed.add(t.runId);
+  const runs = subs.has('runs');
+  return { runs, digest: digest && runs, tree: subs.has('tree'), followed };
 }

@@ -141,7 +141,8 @@ describe('troupe inspect', () => {
       const out = await t.until(/run\.state +gated → completed\n/);
 
       const line = (type: string, detail: string): RegExp => new RegExp(`^${TIME}  ${run}  ${type.replace('.', '\\.')} +${detail}$`, 'm');
-      expect(out).toMatch(line('step.started', 'draft · greeter'));
+      // The step's start shows unless its end came in the same batch (then only the end does).
+      if (/step\.started +draft/.test(out)) expect(out).toMatch(line('step.started', 'draft · greeter'));
       expect(out).toMatch(line('step.completed', String.raw`draft · greeter · \d+\.\d ms`));
       // Context entries (with outputs) are on a run's own feed (--run), not on the all-runs feed.
       expect(out).not.toMatch(/context\.appended/);
@@ -238,7 +239,8 @@ describe('troupe inspect', () => {
     const lines = out.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
     expect(lines[0]).toEqual({ type: 'snapshot', target: { kind: 'runs' }, snapshot: { kind: 'runs', runs: [] } });
     for (const l of lines.slice(1)) expect(l).toEqual({ at: expect.any(Number), event: expect.objectContaining({ type: expect.any(String) }) });
-    expect(lines.map((l) => l.event?.type)).toEqual(expect.arrayContaining(['step.started', 'step.completed', 'approval.waiting']));
+    // A step's start is dropped when its end comes in the same batch (docs/inspector-protocol.md), so it may not show.
+    expect(lines.map((l) => l.event?.type)).toEqual(expect.arrayContaining(['step.completed', 'approval.waiting']));
     expect(lines.find((l) => l.event?.type === 'approval.waiting')!.event).toEqual({ type: 'approval.waiting', runId: id, step: 'draft', prompt: 'Send the greeting?' });
   });
 

@@ -46,7 +46,7 @@ async function connect(url: string): Promise<{ ws: WebSocket; messages: any[]; n
   const waiters: { pred: (m: any) => boolean; resolve: (m: any) => void }[] = [];
   ws.on('message', (d) => {
     const m = JSON.parse(d.toString());
-    const all = m.type === 'events' ? [m, ...m.events.map((e: any) => ({ type: 'event', ...e }))] : [m];
+    const all = m.type === 'events' || m.type === 'digest' ? [m, ...m.events.map((e: any) => ({ type: 'event', ...e }))] : [m];
     for (const x of all) {
       messages.push(x);
       for (const w of [...waiters]) {
@@ -83,8 +83,7 @@ describe('the inspector WebSocket', () => {
     c.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'runs' } }));
     expect(await c.next((m) => m.type === 'snapshot')).toMatchObject({ snapshot: { kind: 'runs', runs: [] } });
     const run = await h.rt.start('gated', { n: 7 });
-    await c.next(isEvent('run.state', (e) => e.run.id === run.id && e.run.status === 'running'));
-    await c.next(isEvent('step.started', (e) => e.runId === run.id && e.step === 'draft'));
+    // Coalesced per batch: the run's latest state only, and the step's start dropped when its end is in the same batch.
     await c.next(isEvent('step.completed', (e) => e.runId === run.id && e.step === 'draft' && e.seq === 1));
     await c.next(isEvent('approval.waiting', (e) => e.runId === run.id && e.prompt === 'ship it?'));
     const state = await c.next(isEvent('run.state', (e) => e.run.status === 'waiting-approval'));
@@ -233,5 +232,90 @@ describe('the inspector WebSocket', () => {
     expect(spawned.event.actor.kind).toBe('run');
     await run.result();
     await c.next(isEvent('actor.stopped', (e) => e.id === spawned.event.actor.id));
+  });
+
+  describe('per batch', () => {
+    /** A client subscribed to all runs (as a digest or not) once it has the snapshot. */
+    const allRuns = async (flushMs: number, digest: boolean) => {
+      const h = await harness({ flushMs });
+      const c = await connect(h.url);
+      c.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'runs' }, ...(digest ? { digest } : {}) }));
+      await c.next((m) => m.type === 'snapshot');
+      return { h, c };
+    };
+
+    it('coalesces: one run.state per run (the latest), no start of a step that ended in the same batch', async () => {
+      const { h, c } = await allRuns(200, false);
+      const runs = await Promise.all([1, 2, 3].map(() => h.rt.start('quick', {})));
+      await Promise.all(runs.map((r) => r.result()));
+      const batch = await c.next((m) => m.type === 'events');
+      const mine = batch.events.map((e: any) => e.event).filter((e: any) => runs.some((r) => r.id === (e.runId ?? e.run?.id)));
+      for (const run of runs) {
+        const states = mine.filter((e: any) => e.type === 'run.state' && e.run.id === run.id);
+        expect(states.map((e: any) => e.run.status)).toEqual(['completed']);
+        expect(mine.filter((e: any) => e.runId === run.id).map((e: any) => e.type)).toEqual(['step.completed']);
+      }
+    });
+
+    it('a digest subscriber gets the all-runs feed as an overview; a run it follows comes in full, outside the overview', async () => {
+      const { h, c } = await allRuns(200, true);
+      const followed = await h.rt.start('gated', { n: 1 });
+      c.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'run', runId: followed.id } }));
+      await c.next((m) => m.type === 'snapshot' && m.target.kind === 'run');
+      const runs = await Promise.all([1, 2, 3].map(() => h.rt.start('quick', {})));
+      await Promise.all(runs.map((r) => r.result()));
+      followed.approve('draft');
+      await followed.result();
+      const digest = await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r.id === runs[0]!.id));
+      expect(digest.runs.map((r: any) => [r.id, r.status]).sort()).toEqual(runs.map((r) => [r.id, 'completed']).sort());
+      expect(digest.completed).toHaveLength(3);
+      expect(digest.completed.every((d: unknown) => typeof d === 'number')).toBe(true);
+      // The followed run: its events in full (its log too), not in the overview.
+      const types = digest.events.filter((e: any) => (e.event.runId ?? e.event.run?.id) === followed.id).map((e: any) => e.event.type);
+      expect(types).toContain('context.appended');
+      expect(types).toContain('step.completed');
+      expect(types.filter((t: string) => t === 'run.state')).toHaveLength(1);
+      expect(digest.events.some((e: any) => runs.some((r) => r.id === (e.event.runId ?? e.event.run?.id)))).toBe(false);
+    });
+
+    it('a digest names the steps running now of a run whose status did not change', async () => {
+      const { h, c } = await allRuns(5, true);
+      const run = await h.rt.start('gated', { n: 2 });
+      await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r.id === run.id && r.status === 'waiting-approval'));
+      run.approve('draft');
+      await run.result();
+      await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r.id === run.id && r.status === 'completed'));
+      const approval = await c.next(isEvent('approval.decided', (e) => e.runId === run.id));
+      expect(approval.event.approved).toBe(true);
+    });
+
+    it('refuses a digest flag that is not a boolean', async () => {
+      const h = await harness();
+      const c = await connect(h.url);
+      c.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'runs' }, digest: 'yes' }));
+      expect(await c.next((m) => m.type === 'error')).toMatchObject({ code: 'TROUPE_INSPECTOR_MESSAGE_INVALID', message: expect.stringContaining('digest') });
+    });
+  });
+
+  it("following the tree leaves the system's other inspection observers every event", async () => {
+    const h = await harness();
+    const seen: string[] = [];
+    const sub = h.rt.tree.root.system.inspect((ev) => void seen.push(ev.type));
+    const runOnce = async (): Promise<string[]> => {
+      seen.length = 0;
+      await (await h.rt.start('quick', {})).result();
+      return [...seen].sort();
+    };
+    const unwatched = await runOnce();
+    const c = await connect(h.url);
+    c.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'tree' } }));
+    await c.next((m) => m.type === 'snapshot');
+    expect(await runOnce()).toEqual(unwatched);
+    await c.next(isEvent('actor.stopped'));
+    c.ws.send(JSON.stringify({ type: 'unsubscribe', target: { kind: 'tree' } }));
+    await c.next((m) => m.type === 'unsubscribed');
+    expect(await runOnce()).toEqual(unwatched);
+    expect(unwatched).toContain('@xstate.snapshot');
+    sub.unsubscribe();
   });
 });

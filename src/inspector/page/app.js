@@ -50,6 +50,7 @@ const conn = new Connection({
   onMessage(m) {
     if (m.type === 'snapshot') invalidate(ui.model.snapshot(m.snapshot));
     else if (m.type === 'events') for (const { at, event } of m.events) invalidate(ui.model.apply(event, at));
+    else if (m.type === 'digest') invalidate(ui.model.digest(m));
     else if (m.type === 'error') notice(`${m.code}: ${m.message}`, 'error');
   },
   onStatus: (text) => setConn(text, text.startsWith('connecting') ? 'wait' : 'bad'),

@@ -53,7 +53,7 @@ export class Connection {
   /** @param {Target} target */
   subscribe(target) {
     this.#subs.set(targetKey(target), target);
-    this.#send({ type: 'subscribe', target });
+    this.#send(subscription(target));
   }
 
   /** @param {Target} target */
@@ -101,7 +101,7 @@ export class Connection {
       this.#greeted = true;
       this.#attempt = 0;
       this.#handlers.onHello(m);
-      for (const target of this.#subs.values()) this.#send({ type: 'subscribe', target });
+      for (const target of this.#subs.values()) this.#send(subscription(target));
       for (const { message } of this.#pending.values()) this.#send(message);
       return;
     }
@@ -128,6 +128,15 @@ export class Connection {
     if (this.#ws?.readyState === WebSocket.OPEN && this.#greeted) this.#ws.send(JSON.stringify(message));
     // else: sent after the next hello (subscriptions and unanswered commands are kept)
   }
+}
+
+/**
+ * The all-runs feed is taken as a digest (an overview per batch, lighter for both ends); a
+ * followed run and the tree come in full.
+ * @param {Target} target
+ */
+function subscription(target) {
+  return target.kind === 'runs' ? { type: 'subscribe', target, digest: true } : { type: 'subscribe', target };
 }
 
 /** @param {Target} t */

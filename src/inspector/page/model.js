@@ -22,7 +22,8 @@ export function isFinished(status) {
 /**
  * One bar of a run's timeline: a step attempt, or a wait for approval.
  * @typedef {{ kind: 'step' | 'approval', step: string, agent?: string, attempt: number, start: number, end: number | null,
- *   outcome: 'running' | 'completed' | 'failed' | 'retried' | 'timed-out' | 'cancelled' | 'waiting' | 'approved' | 'rejected', fromLog?: boolean }} Attempt
+ *   outcome: 'running' | 'completed' | 'failed' | 'retried' | 'timed-out' | 'cancelled' | 'waiting' | 'approved' | 'rejected', fromLog?: boolean, seq?: number }} Attempt
+ *   `seq`: the log entry of a completed step, when known (the same execution seen live and in the log is one bar)
  */
 
 export class Model {
@@ -117,10 +118,12 @@ export class Model {
       case 'step.failed': {
         const run = this.#run(e.runId, at);
         const failed = e.type === 'step.failed';
-        const closed = this.#close(e.runId, 'step', e.step, at, failed ? 'failed' : 'completed');
-        // Started before the page watched: drawn from its duration, unless the log drew it already.
-        if (!closed && e.durationMs !== undefined && !this.#attempts(e.runId).some((a) => a.kind === 'step' && a.step === e.step && overlaps(a, at - e.durationMs, at))) {
-          this.#attempts(e.runId).push({ kind: 'step', step: e.step, agent: e.agent, attempt: e.attempts ?? 1, start: at - e.durationMs, end: at, outcome: failed ? 'failed' : 'completed' });
+        const closed = this.#close(e.runId, 'step', e.step, at, failed ? 'failed' : 'completed', e.seq);
+        // Started before the page watched (or its start was coalesced away): drawn from its
+        // duration, unless the log drew it already (the same entry, or overlapping in time).
+        const drawn = (/** @type {Attempt} */ a) => (e.seq !== undefined && a.seq === e.seq) || (a.kind === 'step' && a.step === e.step && overlaps(a, at - (e.durationMs ?? 0), at));
+        if (!closed && e.durationMs !== undefined && !this.#attempts(e.runId).some(drawn)) {
+          this.#attempts(e.runId).push({ kind: 'step', step: e.step, agent: e.agent, attempt: e.attempts ?? 1, start: at - e.durationMs, end: at, outcome: failed ? 'failed' : 'completed', ...(e.seq === undefined ? {} : { seq: e.seq }) });
         }
         run.currentSteps = run.currentSteps.filter((s) => s !== e.step);
         this.window.record(at, e.durationMs, failed);
@@ -165,6 +168,28 @@ export class Model {
       default:
         return new Set(); // reflection decisions and anything newer: not shown yet
     }
+  }
+
+  /**
+   * Take a digest of the all-runs feed: its events (in full) in order, then the overview of the
+   * runs the page does not follow: the steps that completed (for the rates), the steps running now,
+   * the runs' latest states.
+   * @param {{ at: number, runs: any[], steps: Record<string, string[]>, completed: (number | null)[], events: { at: number, event: any }[] }} d
+   * @returns {Set<string>} the panels it changes
+   */
+  digest(d) {
+    const panels = new Set();
+    const add = (/** @type {Set<string>} */ changed) => changed.forEach((p) => panels.add(p));
+    for (const { at, event } of d.events) add(this.apply(event, at));
+    for (const durationMs of d.completed) this.window.record(d.at, durationMs ?? undefined, false);
+    if (d.completed.length > 0) panels.add('metrics');
+    for (const [runId, steps] of Object.entries(d.steps)) {
+      this.#run(runId, d.at).currentSteps = [...steps];
+      add(this.#changed(runId, ['runs']));
+    }
+    // A digest's summaries leave out the head's hash: the one known is kept.
+    for (const run of d.runs) add(this.apply({ type: 'run.state', run: { headHash: this.runs.get(run.id)?.headHash ?? '', ...run } }, d.at));
+    return panels;
   }
 
   /**
@@ -238,11 +263,11 @@ export class Model {
     return list;
   }
 
-  /** Close the open bar of a step; false when none was open. */
-  #close(runId, kind, step, at, outcome) {
+  /** Close the open bar of a step (`seq`: the log entry it became); false when none was open. */
+  #close(runId, kind, step, at, outcome, seq = undefined) {
     const open = this.#attempts(runId).findLast((a) => a.kind === kind && a.step === step && a.end === null);
     if (!open) return false;
-    Object.assign(open, { end: at, outcome });
+    Object.assign(open, { end: at, outcome, ...(seq === undefined ? {} : { seq }) });
     return true;
   }
 
@@ -251,8 +276,8 @@ export class Model {
     if (entry.kind !== 'step' && entry.kind !== 'error') return;
     const list = this.#attempts(runId);
     const start = entry.at - (entry.durationMs ?? 0);
-    if (list.some((a) => a.kind === 'step' && a.step === entry.step && overlaps(a, start, entry.at))) return;
-    list.push({ kind: 'step', step: entry.step, agent: entry.agent, attempt: entry.attempts ?? 1, start, end: entry.at, outcome: entry.kind === 'error' ? 'failed' : 'completed', fromLog: true });
+    if (list.some((a) => a.seq === entry.seq || (a.kind === 'step' && a.step === entry.step && overlaps(a, start, entry.at)))) return;
+    list.push({ kind: 'step', step: entry.step, agent: entry.agent, attempt: entry.attempts ?? 1, start, end: entry.at, outcome: entry.kind === 'error' ? 'failed' : 'completed', fromLog: true, seq: entry.seq });
     list.sort((a, b) => a.start - b.start);
   }
 
