@@ -39,11 +39,52 @@ export function applyEntry(view: ContextView, entry: ContextEntry): ContextView 
   return Object.freeze(next);
 }
 
+/**
+ * Apply entries in order: the same view as applying them one by one, made with one copy of the
+ * view and of each branch object or item list they touch. The log applies what was appended
+ * since the view was last read, so a map step's items cost one list copy, not one per item
+ * (which made a map quadratic: 80 µs per item at 2,000 items against 19 at 50).
+ */
+export function applyEntries(view: ContextView, entries: readonly ContextEntry[]): ContextView {
+  if (entries.length === 1) return applyEntry(view, entries[0]!);
+  const next: Record<string, unknown> = { ...view };
+  const made = new Set<unknown>(); // containers copied in this batch: mutable until frozen below
+  const own = <T>(value: T): T => (made.add(value), value);
+  for (const entry of entries) {
+    if (entry.kind === 'compensation' || entry.kind === 'operator') continue;
+    const { step } = entry;
+    if (entry.kind === 'approval') {
+      const prev = next.approvals;
+      const approvals = (made.has(prev) ? prev : (next.approvals = own({ ...(prev as object | undefined) }))) as Record<string, unknown>;
+      approvals[step] = entry.output;
+      continue;
+    }
+    const bracket = step.indexOf('[');
+    const dot = step.indexOf('.');
+    if (bracket > 0) {
+      const id = step.slice(0, bracket);
+      const prev = next[id];
+      const list = (made.has(prev) ? prev : (next[id] = own(Array.isArray(prev) ? prev.slice() : []))) as unknown[];
+      list[Number(step.slice(bracket + 1, -1))] = entry.output;
+    } else if (dot > 0) {
+      const id = step.slice(0, dot);
+      const prev = next[id];
+      const obj = (made.has(prev) ? prev : (next[id] = own(prev && typeof prev === 'object' && !Array.isArray(prev) ? { ...prev } : {}))) as Record<string, unknown>;
+      obj[step.slice(dot + 1)] = entry.output;
+    } else if (entry.kind === 'error') {
+      next[step] = Object.freeze({ error: entry.output });
+    } else {
+      next[step] = entry.output;
+    }
+  }
+  for (const c of made) Object.freeze(c);
+  return Object.freeze(next);
+}
+
 /** Rebuild the view at the end of `entries` (time travel: pass a prefix). */
 export function viewOf(input: unknown, entries: readonly ContextEntry[]): ContextView {
-  let view: ContextView = Object.freeze({ input });
-  for (const e of entries) view = applyEntry(view, e);
-  return view;
+  const view: ContextView = Object.freeze({ input });
+  return entries.length === 0 ? view : applyEntries(view, entries);
 }
 
 /** What an append records, before the log gives it a seq and hashes. */
@@ -68,9 +109,12 @@ export class ContextLog {
   /** Told of each entry as it is sealed (the run turns it into an `entry.appended` event when someone listens). */
   onAppend: ((entry: ContextEntry) => void) | null = null;
   #view: ContextView;
+  /** Entries appended since the view was last read: applied together on the next read. */
+  readonly #pending: ContextEntry[] = [];
   #seq: number;
   #head: string;
-  #last: unknown = undefined;
+  /** The step (not branch or item) whose output `lastOutput` is. */
+  #lastStep: string | null = null;
   #entry: ContextEntry | null = null;
 
   constructor(
@@ -86,17 +130,21 @@ export class ContextLog {
 
   /** The current view. */
   get view(): ContextView {
+    if (this.#pending.length > 0) {
+      this.#view = applyEntries(this.#view, this.#pending);
+      this.#pending.length = 0;
+    }
     return this.#view;
   }
 
   /** Set the run's input once it is known (a sub-run's input resolves after its actor exists). */
   setInput(input: unknown): void {
-    this.#view = Object.freeze({ ...this.#view, input: deepFreeze(input) });
+    this.#view = Object.freeze({ ...this.view, input: deepFreeze(input) });
   }
 
   /** The output of the step that completed last (a whole parallel or map step, not its last branch or item). */
   get lastOutput(): unknown {
-    return this.#last;
+    return this.#lastStep === null ? undefined : this.view[this.#lastStep];
   }
 
   get seq(): number {
@@ -127,8 +175,8 @@ export class ContextLog {
     const entry = sealEntry(withOptional(base, draft));
     this.#entry = entry;
     this.#head = entry.hash;
-    this.#view = applyEntry(this.#view, entry);
-    if (draft.kind === 'step') this.#last = this.#view[stepOf(entry.step)];
+    this.#pending.push(entry);
+    if (draft.kind === 'step') this.#lastStep = stepOf(entry.step);
     this.record.headSeq = entry.seq;
     this.record.headHash = entry.hash;
     this.record.updatedAt = entry.at;
@@ -146,8 +194,8 @@ export class ContextLog {
   replay(entry: ContextEntry): void {
     this.#seq = entry.seq;
     this.#head = entry.hash;
-    this.#view = applyEntry(this.#view, entry);
-    if (entry.kind === 'step') this.#last = this.#view[stepOf(entry.step)];
+    this.#pending.push(entry);
+    if (entry.kind === 'step') this.#lastStep = stepOf(entry.step);
   }
 }
 

@@ -65,7 +65,7 @@ export {
 export { compileWorkflow, type CompiledWorkflow, type CompiledStep, type CompiledCall, type CompiledBranch } from './compile.js';
 export { RunCore, type RunEnv } from './run.js';
 export { runsLogic, type RunsEvent } from './runs-actor.js';
-export { ContextLog, applyEntry, viewOf, type ContextView, type EntryDraft } from './context.js';
+export { ContextLog, applyEntry, applyEntries, viewOf, type ContextView, type EntryDraft } from './context.js';
 export type { RunMachine, RunMachineEvent, MachineCore } from './machine.js';
 export { replayRun, type ReplayState, type ReplayPosition } from './replay.js';
 export { ResponseCache, type CacheStats } from './response-cache.js';
