@@ -116,6 +116,8 @@ export class ContextLog {
   /** The step (not branch or item) whose output `lastOutput` is. */
   #lastStep: string | null = null;
   #entry: ContextEntry | null = null;
+  /** The store's answer to the last append. */
+  #written: Promise<void> | null = null;
 
   constructor(
     private readonly record: RunRecord,
@@ -180,9 +182,17 @@ export class ContextLog {
     this.record.headSeq = entry.seq;
     this.record.headHash = entry.hash;
     this.record.updatedAt = entry.at;
-    this.onAppend?.(entry);
     // The record's current steps travel with every append, so a reader sees where the run is.
-    return this.store.append(this.record.id, entry, patch ? { currentSteps: this.record.currentSteps, ...patch } : { currentSteps: this.record.currentSteps }, this.appendOptions);
+    const written = this.store.append(this.record.id, entry, patch ? { currentSteps: this.record.currentSteps, ...patch } : { currentSteps: this.record.currentSteps }, this.appendOptions);
+    this.#written = written;
+    this.onAppend?.(entry); // after the append is under way: a listener's context() read includes it
+    return written;
+  }
+
+  /** Resolves when every entry appended so far is in the store (or its append failed). */
+  settled(): Promise<void> {
+    const w = this.#written;
+    return w === null ? Promise.resolve() : w.then(noop, noop);
   }
 
   /** The entry appended last by this log (not by a replay). */
@@ -207,6 +217,8 @@ function withOptional(base: Omit<ContextEntry, 'hash' | 'agent' | 'inputHash' | 
   if (d.attempts !== undefined) e.attempts = d.attempts;
   return e as Omit<ContextEntry, 'hash'>;
 }
+
+function noop(): void {}
 
 /** The step id of an entry's key: `fan.b1` and `m[3]` belong to `fan` and `m`. */
 function stepOf(key: string): string {

@@ -123,6 +123,10 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     return { ...this.record, currentSteps: [...this.record.currentSteps] };
   }
 
+  currentSteps(): readonly string[] {
+    return this.record.currentSteps;
+  }
+
   pendingApprovals(): readonly string[] {
     return this.#approvals.ids();
   }
@@ -183,7 +187,8 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   }
 
   context(version?: number): Promise<ContextEntry[]> {
-    return this.env.store.read(this.id, version);
+    // Entries appended before this call are in the answer, even with a store that commits later.
+    return this.log.settled().then(() => this.env.store.read(this.id, version));
   }
 
   on(listener: (event: RunEvent) => void): () => void {

@@ -195,8 +195,10 @@ export interface RunHandle {
   readonly workflow: string;
   /** Resolves with the run's output; rejects with `TROUPE_RUN_FAILED` / `TROUPE_RUN_CANCELLED`. */
   result(): Promise<unknown>;
-  /** Current record (status, head, current steps). */
+  /** Current record (status, head, current steps): a copy. */
   status(): RunRecord;
+  /** The steps running now, without copying the record (read-only; replaced, never changed, as the run moves). */
+  currentSteps(): readonly string[];
   /** Steps waiting for approval now. */
   pendingApprovals(): readonly string[];
   approve(step: string, opts?: { by?: string; comment?: string }): void;

@@ -98,3 +98,16 @@ describe('a workflow durability override', () => {
     expect(await rt.verify(fast.id)).toMatchObject({ ok: true, entries: 2 });
   });
 });
+
+describe("a live run's context on a store that commits later", () => {
+  it('includes every entry appended before the call (an inspector following the run misses none)', async () => {
+    const rt = await createRuntime({ agents: [inc, defineAgent({ id: 'gate', execute: (i: { n: number }) => i })], workflows: [wf], dataDir: tempDir() });
+    runtimes.push(rt);
+    const run = await rt.start('two', { n: 1 });
+    const seen: Promise<number[]>[] = [];
+    // Asked the moment each entry is appended: before LMDB has committed it.
+    run.on((e) => void (e.type === 'entry.appended' && seen.push(run.context().then((es) => es.map((x) => x.seq)))));
+    await run.result();
+    expect(await Promise.all(seen)).toEqual([[1], [1, 2]]);
+  });
+});
