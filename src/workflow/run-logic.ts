@@ -30,7 +30,7 @@ const NO_CHILDREN: Readonly<Record<string, AnyActorRef>> = Object.freeze({});
  * walks every state and event of every shipped workflow on both and requires the same answers.
  *
  * Semantics kept from the machine: entering a step calls `core.enter(step)` (after the snapshot
- * moves); `to.<step>` is accepted only from a step that can go there (re-entering itself too);
+ * moves; for a `workflow:` step before its child is made, in the machine's order); `to.<step>` is accepted only from a step that can go there (re-entering itself too);
  * `await` moves a gated step from `running` to `awaiting`; `run.*` events end the run from any
  * state; a `workflow:` step spawns its sub-workflow's actor as the child `sub:<step>`, stopped
  * when the step is left. Other events (a child's done event) are ignored: the core reports outcomes.
