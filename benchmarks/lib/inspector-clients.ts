@@ -8,14 +8,14 @@ import WebSocket from 'ws';
 
 /** What one client received since the previous report. */
 export interface ClientCounts {
-  /** Stream items: the elements of `events` frames; of a `digest`, its events, run states, step lists and completions. */
+  /** Stream items: the elements of `events` frames; of a `digest`, its run states, step lists and completions. */
   readonly events: number;
   /** Of which actor-tree events (`actor.*`, `supervisor.decision`). */
   readonly treeEvents: number;
   /** WebSocket messages. */
   readonly frames: number;
   readonly bytes: number;
-  /** Expected runs whose final state (`run.state`, or a digest's run summary) this client received. */
+  /** Expected runs whose final state (`run.state`, or a digest's run tuple) this client received. */
   readonly runsCovered: number;
   /** `error` messages from the server (none expected). */
   readonly errors: number;
@@ -48,7 +48,8 @@ interface StreamEvent {
 }
 type Frame =
   | { readonly type: 'events'; readonly events: readonly StreamEvent[] }
-  | { readonly type: 'digest'; readonly runs: readonly RunState[]; readonly steps: Readonly<Record<string, unknown>>; readonly completed: readonly unknown[]; readonly events: readonly StreamEvent[] }
+  /** `runs`: tuples, `[id, workflow, status, …]` (docs/inspector-protocol.md). */
+  | { readonly type: 'digest'; readonly runs: readonly (readonly [string, string, string, ...unknown[]])[]; readonly steps: Readonly<Record<string, unknown>>; readonly completed: readonly unknown[] }
   | { readonly type: 'hello' | 'snapshot' | 'error' };
 
 interface Client {
@@ -91,9 +92,8 @@ async function open(url: string, tree: boolean, format: FeedFormat): Promise<Cli
     const msg = JSON.parse(data.toString()) as Frame;
     if (msg.type === 'events') count(client, msg.events);
     else if (msg.type === 'digest') {
-      count(client, msg.events);
       client.events += msg.runs.length + Object.keys(msg.steps).length + msg.completed.length;
-      for (const run of msg.runs) if (FINISHED.has(run.status)) client.finished.add(run.id);
+      for (const [id, , status] of msg.runs) if (FINISHED.has(status)) client.finished.add(id);
     } else if (msg.type === 'hello') {
       send(ws, { type: 'subscribe', target: { kind: 'runs' }, ...(format === 'digest' ? { digest: true } : {}) });
       if (tree) send(ws, { type: 'subscribe', target: { kind: 'tree' } });

@@ -1,34 +1,30 @@
 import type { RunEvent, RunHandle } from '../workflow/index.js';
+import type { RunRecord } from '../store/index.js';
 import { runEventToInspector, summary } from './hub.js';
-import type { InspectorEvent, RunSummary } from './protocol.js';
+import type { InspectorEvent } from './protocol.js';
 
 /** What a client's subscriptions cover. A batch is filtered and framed once per distinct feed. */
 export interface Feed {
   /** The all-runs feed… */
   readonly runs: boolean;
-  /** …taken as a digest. */
+  /** …taken as a digest: the overview's events go in `digest` frames, the rest in `events` frames. */
   readonly digest: boolean;
   readonly tree: boolean;
   /** Followed runs' ids. */
   readonly followed: ReadonlySet<string>;
 }
 
-/** A run's part of one batch. */
+/** A run's place in one events batch: what coalescing needs. */
 interface RunSlot {
   readonly runId: string;
-  /** The run's handle, looked up at its first status event of the batch (or at the flush). */
+  /** The run's handle, looked up at its first status event of the batch. */
   handle: RunHandle | undefined;
-  /** Its status changed in this batch. */
-  status: boolean;
-  /** The entry of its last `run.status` of the batch, when some feed takes events: the earlier ones are dropped (the latest state wins). */
+  /** The entry of its last `run.status` of the batch: the earlier ones are dropped (the latest state wins). */
   statusEntry: Entry | null;
   /** First attempts started in this batch whose end has not come yet, by step: dropped (but for the run's followers) when it comes. */
   open: Map<string, Entry> | null;
-  /** A step started or ended in this batch (the digest's `steps`). */
-  moved: boolean;
-  /** Its summary for the digest, taken once, at the flush (the latest) or when it finished, and as JSON. */
-  summary: RunSummary | null | undefined;
-  digestJson: string | undefined;
+  /** Its summary, once it finished (it changes no more). */
+  finished: ReturnType<typeof summary> | null | undefined;
 }
 
 /** One event of the batch: a run's (raw, as the runtime emitted it) or another (built). */
@@ -36,7 +32,6 @@ interface Entry {
   readonly at: number;
   readonly run: RunEvent | null;
   readonly event: InspectorEvent | null;
-  readonly slot: RunSlot | null;
   /** Actor events go to the tree's followers, circuits and the like to everyone subscribed. */
   readonly audience: 'tree' | 'all' | 'run';
   dropped: boolean;
@@ -46,23 +41,20 @@ interface Entry {
 
 const FINISHED: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
 
-/** Run events the digest's overview stands for (for runs the client does not follow). */
-function inOverview(e: RunEvent): boolean {
+/** Run events a digest's overview stands for (for runs the client does not follow). */
+export function inOverview(e: RunEvent): boolean {
   return e.type === 'run.status' || e.type === 'step.completed' || (e.type === 'step.started' && e.attempt === 1);
 }
 
 /**
  * The events of one flush interval, kept as they come (a run's events raw: nothing is built for
  * them until the flush), coalesced — a run's latest state only, a step's start dropped when its end
- * is in the same batch — and framed once per distinct feed: an `events` frame, or a `digest`
- * frame for a client that takes the all-runs feed as an overview.
+ * is in the same batch — and framed once per distinct feed as an `events` frame. A feed that takes
+ * the all-runs feed as a digest gets here only what the {@link Overview} does not stand for.
  */
 export class EventBatch {
   #entries: Entry[] = [];
   #slots = new Map<string, RunSlot>();
-  /** The steps completed in this batch (for the digests' rates): whose, and how long each took. */
-  #doneSlots: RunSlot[] = [];
-  #doneMs: (number | undefined)[] = [];
   /** Whether some client takes the all-runs feed as events, and the runs some client follows. */
   #full = false;
   #followed: ReadonlySet<string> = new Set();
@@ -71,8 +63,8 @@ export class EventBatch {
 
   /**
    * Who the events are for (set when subscriptions change, which flushes first). When every client
-   * of the all-runs feed takes it as a digest, a run nobody follows keeps no event the digest's
-   * overview stands for: its steps and states are noted on the run, nothing per event is kept.
+   * of the all-runs feed takes it as a digest, the events the overview stands for are not kept for
+   * runs nobody follows.
    */
   interest(full: boolean, followed: ReadonlySet<string>): void {
     this.#full = full;
@@ -80,84 +72,66 @@ export class EventBatch {
   }
 
   get size(): number {
-    return this.#entries.length + this.#slots.size;
+    return this.#entries.length;
   }
 
-  /** Keep a run's event. */
+  /** Keep a run's event (if some feed takes it as an event). */
   addRun(e: RunEvent, at: number): void {
+    if (!this.#full && inOverview(e) && !this.#followed.has(e.runId)) return;
+    if (e.type === 'compensation.completed' || e.type === 'operator.recorded') return; // they arrive as entry.appended too
+    const entry: Entry = { at, run: e, event: null, audience: 'run', dropped: false, json: undefined };
     let slot = this.#slots.get(e.runId);
     if (slot === undefined) {
-      slot = { runId: e.runId, handle: undefined, status: false, statusEntry: null, open: null, moved: false, summary: undefined, digestJson: undefined };
+      slot = { runId: e.runId, handle: undefined, statusEntry: null, open: null, finished: undefined };
       this.#slots.set(e.runId, slot);
     }
-    const keep = this.#full || !inOverview(e) || this.#followed.has(e.runId);
-    const entry: Entry | null = keep ? { at, run: e, event: null, slot, audience: 'run', dropped: false, json: undefined } : null;
     switch (e.type) {
       case 'step.started':
-        slot.moved = true;
-        if (entry !== null && e.attempt === 1) (slot.open ??= new Map()).set(e.step, entry);
+        if (e.attempt === 1) (slot.open ??= new Map()).set(e.step, entry);
         break;
       case 'step.completed':
       case 'step.failed': {
-        slot.moved = true;
         const step = e.type === 'step.completed' ? e.entry.step : e.step;
         const started = slot.open?.get(step);
         if (started !== undefined) {
           started.dropped = true;
           slot.open!.delete(step);
         }
-        if (e.type === 'step.completed') {
-          this.#doneSlots.push(slot);
-          this.#doneMs.push(e.entry.durationMs);
-        }
         break;
       }
-      case 'run.status':
-        slot.status = true;
+      case 'run.status': {
         slot.handle ??= this.live(e.runId);
         // A finished run changes no more: its summary is taken now, so the batch does not keep the
         // whole run (its log, its actor) alive until the flush.
         if (FINISHED.has(e.status)) {
-          slot.summary = slot.handle === undefined ? null : summary(slot.handle.status(), slot.handle);
+          slot.finished = slot.handle === undefined ? null : summary(slot.handle.status(), slot.handle);
           slot.handle = undefined;
         }
-        if (entry !== null) {
-          if (slot.statusEntry !== null) slot.statusEntry.dropped = true;
-          slot.statusEntry = entry;
-          // In a stream of events, the state as it was then: a run's record may be further on by
-          // the flush (it finishes before it says so), and a state must not come before the events that led to it.
-          const run = slot.summary ?? (slot.handle === undefined ? null : summary(slot.handle.status(), slot.handle));
-          entry.json = run === null ? '' : stamped(at, `{"type":"run.state","run":${JSON.stringify(run)}}`);
-        }
+        if (slot.statusEntry !== null) slot.statusEntry.dropped = true;
+        slot.statusEntry = entry;
+        // In a stream of events, the state as it was then: a run's record may be further on by
+        // the flush (it finishes before it says so), and a state must not come before the events that led to it.
+        const run = slot.finished ?? (slot.handle === undefined ? null : summary(slot.handle.status(), slot.handle));
+        entry.json = run === null ? '' : stamped(at, `{"type":"run.state","run":${JSON.stringify(run)}}`);
         break;
-      case 'compensation.completed':
-      case 'operator.recorded':
-        return; // they arrive as entry.appended too
+      }
     }
-    if (entry !== null) this.#entries.push(entry);
+    this.#entries.push(entry);
   }
 
   /** Keep another event. */
   add(event: InspectorEvent, at: number): void {
     const audience = event.type.startsWith('actor.') || event.type === 'supervisor.decision' ? 'tree' : 'all';
-    this.#entries.push({ at, run: null, event, slot: null, audience, dropped: false, json: undefined });
+    this.#entries.push({ at, run: null, event, audience, dropped: false, json: undefined });
   }
 
-  /** The frame for `feed` (null: nothing for it). Call {@link clear} after the last feed. */
+  /** The `events` frame for `feed` (null: nothing for it). Call {@link clear} after the last feed. */
   frame(feed: Feed): string | null {
-    return feed.digest && feed.runs ? this.#digest(feed) : this.#events(feed);
-  }
-
-  clear(): void {
-    this.#entries = [];
-    this.#slots = new Map();
-    this.#doneSlots = [];
-    this.#doneMs = [];
-  }
-
-  #events(feed: Feed): string | null {
+    const overview = feed.digest && feed.runs;
     let body = '';
     for (const entry of this.#entries) {
+      const e = entry.run;
+      if (overview && e !== null && inOverview(e) && !feed.followed.has(e.runId)) continue; // the overview stands for it
       if (!wants(feed, entry) || (entry.dropped && !followed(feed, entry))) continue;
       const json = this.#json(entry);
       if (json !== '') body = body === '' ? json : `${body},${json}`;
@@ -165,59 +139,9 @@ export class EventBatch {
     return body === '' ? null : `{"type":"events","events":[${body}]}`;
   }
 
-  #digest(feed: Feed): string | null {
-    let events = '';
-    for (const entry of this.#entries) {
-      const e = entry.run;
-      if (e !== null && inOverview(e) && !feed.followed.has(e.runId)) continue; // the overview stands for it
-      if (!wants(feed, entry) || (entry.dropped && !followed(feed, entry))) continue;
-      const json = this.#json(entry);
-      if (json !== '') events = events === '' ? json : `${events},${json}`;
-    }
-    let completed = '';
-    for (let i = 0; i < this.#doneSlots.length; i++) {
-      if (!feed.followed.has(this.#doneSlots[i]!.runId)) completed += `${completed === '' ? '' : ','}${ms(this.#doneMs[i])}`;
-    }
-    let runs = '';
-    let steps = '';
-    for (const slot of this.#slots.values()) {
-      if (feed.followed.has(slot.runId)) continue;
-      if (slot.status) {
-        const json = this.#digestRun(slot);
-        if (json !== '') runs += `${runs === '' ? '' : ','}${json}`;
-      } else if (slot.moved) {
-        slot.handle ??= this.live(slot.runId);
-        if (slot.handle !== undefined) steps += `${steps === '' ? '' : ','}${JSON.stringify(slot.runId)}:${JSON.stringify(slot.handle.status().currentSteps)}`;
-      }
-    }
-    if (events === '' && runs === '' && steps === '' && completed === '') return null;
-    return `{"type":"digest","at":${Date.now()},"runs":[${runs}],"steps":{${steps}},"completed":[${completed}],"events":[${events}]}`;
-  }
-
-  /** A run's summary, taken once per batch: the latest (null when the run is not in this process). */
-  #summary(slot: RunSlot): RunSummary | null {
-    if (slot.summary === undefined) slot.summary = slot.handle === undefined ? null : summary(slot.handle.status(), slot.handle);
-    return slot.summary;
-  }
-
-  /**
-   * The summary as a digest shows it ('' for none): without the head's hash (an overview's reader
-   * has no use for it; a followed run's states carry it), and without empty lists.
-   */
-  #digestRun(slot: RunSlot): string {
-    if (slot.digestJson === undefined) {
-      const run = this.#summary(slot);
-      slot.digestJson =
-        run === null
-          ? ''
-          : JSON.stringify({
-              ...run,
-              headHash: undefined,
-              currentSteps: run.currentSteps.length === 0 ? undefined : run.currentSteps,
-              pendingApprovals: run.pendingApprovals.length === 0 ? undefined : run.pendingApprovals,
-            });
-    }
-    return slot.digestJson;
+  clear(): void {
+    this.#entries = [];
+    this.#slots = new Map();
   }
 
   #json(entry: Entry): string {
@@ -228,6 +152,110 @@ export class EventBatch {
     entry.json = json;
     return json;
   }
+}
+
+/** A run's part of one overview. */
+interface OverviewRun {
+  readonly runId: string;
+  /** Its status changed in this interval. */
+  status: boolean;
+  /** Once it finished (it changes no more): its record then, copied, so that the overview does not keep the whole run (its log, its actor) alive until the flush; null when it is not in this process. */
+  finished: RunRecord | null | undefined;
+  /** What the digest says of it, as JSON, made at the flush, once for every frame ('' when it is not in this process): its tuple, or its steps running now. */
+  json: string | undefined;
+}
+
+/**
+ * The all-runs feed as an overview, gathered over a digest interval (longer than the events'
+ * batches: an overview of a thousand runs need not change twenty times a second): per run, only
+ * whether its status or its steps changed; per completed step, its duration. Nothing per event is
+ * kept, and nothing is built until the flush. Framed as one `digest` frame per distinct set of
+ * followed runs (a followed run is left out: its events come in full).
+ */
+export class Overview {
+  #runs = new Map<string, OverviewRun>();
+  #last: OverviewRun | undefined;
+  /** The steps completed in this interval (for the digests' rates): whose, and how long each took (NaN: unknown; a list of plain doubles). */
+  #doneRuns: string[] = [];
+  #doneMs: number[] = [];
+
+  constructor(readonly live: (runId: string) => RunHandle | undefined) {}
+
+  get size(): number {
+    return this.#runs.size;
+  }
+
+  /** Note a run's event the overview stands for (others are ignored). */
+  add(e: RunEvent): void {
+    if (!inOverview(e)) return;
+    // A step's end and the next step's start come one after the other: the run is often the last one.
+    let run = this.#last !== undefined && this.#last.runId === e.runId ? this.#last : this.#runs.get(e.runId);
+    if (run === undefined) {
+      run = { runId: e.runId, status: false, finished: undefined, json: undefined };
+      this.#runs.set(e.runId, run);
+    }
+    this.#last = run;
+    if (e.type === 'step.completed') {
+      this.#doneRuns.push(e.runId);
+      this.#doneMs.push(e.entry.durationMs ?? NaN);
+    } else if (e.type === 'run.status') {
+      run.status = true;
+      if (FINISHED.has(e.status)) run.finished = this.live(e.runId)?.status() ?? null;
+    }
+  }
+
+  /** The `digest` frame for a client following `followed` (null: nothing for it). Call {@link clear} after the last one. */
+  frame(followed: ReadonlySet<string>): string | null {
+    let completed = '';
+    for (let i = 0; i < this.#doneRuns.length; i++) {
+      if (followed.size === 0 || !followed.has(this.#doneRuns[i]!)) completed += `${completed === '' ? '' : ','}${ms(this.#doneMs[i]!)}`;
+    }
+    let runs = '';
+    let steps = '';
+    for (const run of this.#runs.values()) {
+      if (followed.size > 0 && followed.has(run.runId)) continue;
+      const json = this.#json(run);
+      if (json === '') continue;
+      if (run.status) runs += `${runs === '' ? '' : ','}${json}`;
+      else steps += `${steps === '' ? '' : ','}${json}`;
+    }
+    if (runs === '' && steps === '' && completed === '') return null;
+    return `{"type":"digest","at":${Date.now()},"runs":[${runs}],"steps":{${steps}},"completed":[${completed}]}`;
+  }
+
+  clear(): void {
+    this.#runs = new Map();
+    this.#last = undefined;
+    this.#doneRuns = [];
+    this.#doneMs = [];
+  }
+
+  #json(run: OverviewRun): string {
+    if (run.json === undefined) {
+      if (run.finished !== undefined) run.json = run.finished === null ? '' : runTuple(run.finished, []);
+      else {
+        const handle = this.live(run.runId);
+        if (handle === undefined) run.json = '';
+        else if (run.status) run.json = runTuple(handle.status(), handle.pendingApprovals());
+        else run.json = `${JSON.stringify(run.runId)}:${list(handle.currentSteps())}`;
+      }
+    }
+    return run.json;
+  }
+}
+
+/**
+ * A run as a digest shows it, as JSON: `[id, workflow, status, createdAt, updatedAt, headSeq,
+ * currentSteps, pendingApprovals]` and `parentRunId` last when it has one (docs/inspector-protocol.md).
+ */
+function runTuple(r: RunRecord, approvals: readonly string[]): string {
+  const head = `[${JSON.stringify(r.id)},${JSON.stringify(r.workflow)},"${r.status}",${r.createdAt},${r.updatedAt},${r.headSeq},${list(r.currentSteps)},${list(approvals)}`;
+  return r.parentRunId === undefined ? `${head}]` : `${head},${JSON.stringify(r.parentRunId)}]`;
+}
+
+/** A list of names as JSON (most are empty). */
+function list(names: readonly string[]): string {
+  return names.length === 0 ? '[]' : JSON.stringify(names);
 }
 
 function stamped(at: number, event: string): string {
@@ -251,7 +279,7 @@ function followed(feed: Feed, entry: Entry): boolean {
   return entry.run !== null && entry.run.type === 'step.started' && feed.followed.has(entry.run.runId);
 }
 
-/** A duration for the digest: to the µs (null: unknown). */
-function ms(durationMs: number | undefined): string {
-  return durationMs === undefined ? 'null' : String(Math.round(durationMs * 1000) / 1000);
+/** A duration for the digest: to the µs (null: unknown, NaN). */
+function ms(durationMs: number): string {
+  return Number.isNaN(durationMs) ? 'null' : String(Math.round(durationMs * 1000) / 1000);
 }

@@ -19,7 +19,7 @@ export interface HubListener {
 /** The XState inspection events the tree is made of: an actor created, an actor's snapshot. */
 type TreeInspectionEvent = Extract<InspectionEvent, { type: '@xstate.actor' | '@xstate.snapshot' }>;
 
-/** At most this many finished actors are remembered for tree snapshots. */
+/** At least this many finished actors (and at most twice as many) are remembered for tree snapshots. */
 const MAX_STOPPED_ACTORS = 1_000;
 /** Runs listed in a `runs` snapshot. */
 const SNAPSHOT_RUNS = 500;
@@ -83,7 +83,8 @@ export class InspectorHub {
         const handle = this.#live(target.runId);
         const record = handle?.status() ?? (await this.runtime.store.getRun(target.runId));
         if (!record) throw Object.assign(new Error(`no run with id ${target.runId}`), { code: 'TROUPE_RUN_NOT_FOUND' });
-        const entries = await this.runtime.store.read(target.runId);
+        // A live run's context() includes every entry appended so far, even one the store commits later.
+        const entries = handle === undefined ? await this.runtime.store.read(target.runId) : await handle.context();
         return { kind: 'run', run: summary(record, handle), entries: entries.map(entrySummary) };
       }
     }
@@ -172,25 +173,31 @@ export class InspectorHub {
     const ended = status === 'done' ? 'done' : status === 'error' ? 'error' : 'stopped';
     this.#actors.set(id, { ...known, status: ended });
     this.#stopped.push(id);
-    if (this.#stopped.length > MAX_STOPPED_ACTORS) this.#actors.delete(this.#stopped.shift()!);
+    // The oldest forgotten in chunks (a shift per actor moves the whole list each time).
+    if (this.#stopped.length >= 2 * MAX_STOPPED_ACTORS) for (const old of this.#stopped.splice(0, this.#stopped.length - MAX_STOPPED_ACTORS)) this.#actors.delete(old);
     this.#emit({ type: 'actor.stopped', id, status: ended });
   }
 
+  // A listener must not break the runtime: what it throws is dropped. (No closure per event: run
+  // events come several per step.)
   #onRunEvent(e: RunEvent): void {
-    this.#each((l, at) => l.run(e, at));
-  }
-
-  #emit(event: InspectorEvent): void {
-    this.#each((l, at) => l.event(event, at));
-  }
-
-  #each(call: (listener: HubListener, at: number) => void): void {
     const at = Date.now();
     for (const l of this.#listeners) {
       try {
-        call(l, at);
+        l.run(e, at);
       } catch {
-        // a listener must not break the runtime
+        // dropped
+      }
+    }
+  }
+
+  #emit(event: InspectorEvent): void {
+    const at = Date.now();
+    for (const l of this.#listeners) {
+      try {
+        l.event(event, at);
+      } catch {
+        // dropped
       }
     }
   }
@@ -290,37 +297,59 @@ export function summary(record: RunRecord, handle?: RunHandle): RunSummary {
 
 function actorInfo(ref: AnyActorRef): ActorInfo {
   const parent = (ref as unknown as { _parent?: AnyActorRef })._parent;
+  const of = parent === undefined ? undefined : parentOf(parent);
   const name = ref.id;
   // A supervised child's id is `<child id>#<incarnation>` (its restarts count up).
-  const base = supervised(parent) ? name.replace(/#\d+$/, '') : name;
+  const base = of?.supervises ? name.replace(/#\d+$/, '') : name;
   const kind: ActorInfo['kind'] =
     base === 'runtime' || base === 'agents' || base === 'workflows' || base.startsWith('agent:')
       ? 'supervisor'
-      : /#\d+$/.test(base) && parent?.id.startsWith('agent:')
+      : of?.agent === true && /#\d+$/.test(base)
         ? 'agent-instance'
-        : parent !== undefined && parent.id.replace(/#\d+$/, '') === 'workflows'
+        : of?.workflows === true
           ? 'run'
           : 'actor';
-  let status: string | undefined;
-  try {
-    status = (ref.getSnapshot() as { status?: string } | undefined)?.status;
-  } catch {
-    status = 'active'; // announced while it initialises itself (XState refuses to show its snapshot yet)
-  }
-  return {
-    id: ref.sessionId,
-    name,
-    ...(parent ? { parent: parent.sessionId } : {}),
-    kind,
-    status: status === 'done' ? 'done' : status === 'error' ? 'error' : status === 'stopped' ? 'stopped' : 'active',
-  };
+  const status = snapshotStatus(ref);
+  const info: { -readonly [K in keyof ActorInfo]: ActorInfo[K] } = { id: ref.sessionId, name, kind, status: status === 'done' ? 'done' : status === 'error' ? 'error' : status === 'stopped' ? 'stopped' : 'active' };
+  if (parent !== undefined) info.parent = parent.sessionId;
+  return info;
 }
 
-function supervised(parent: AnyActorRef | undefined): boolean {
-  if (!parent) return false;
-  const p = parent.id.replace(/#\d+$/, '');
-  return p === 'runtime' || p === 'agents' || p.startsWith('agent:');
+/** What an actor's parent says of it (a parent has many children — every run is a child of `workflows` — so this is worked out once per parent). */
+interface ParentFacts {
+  /** It is one of the runtime's supervisors: its children's ids carry their incarnation. */
+  readonly supervises: boolean;
+  /** It is an agent's supervisor (`agent:<id>`): its children are the agent's instances. */
+  readonly agent: boolean;
+  /** It is the workflows supervisor: its children are runs. */
+  readonly workflows: boolean;
 }
+const parentFacts = new WeakMap<AnyActorRef, ParentFacts>();
+
+function parentOf(parent: AnyActorRef): ParentFacts {
+  let facts = parentFacts.get(parent);
+  if (facts === undefined) {
+    const p = parent.id.replace(/#\d+$/, '');
+    facts = { supervises: p === 'runtime' || p === 'agents' || p.startsWith('agent:'), agent: parent.id.startsWith('agent:'), workflows: p === 'workflows' };
+    parentFacts.set(parent, facts);
+  }
+  return facts;
+}
+
+/**
+ * An actor's snapshot status. XState announces an actor (`@xstate.actor`) before its first snapshot
+ * exists, when `getSnapshot()` throws — building an Error with its stack for every run — so the
+ * snapshot XState keeps is read where it is there to read ('active' while there is none yet).
+ */
+function snapshotStatus(ref: AnyActorRef): string | undefined {
+  if ('_snapshot' in ref) return (ref as unknown as { _snapshot?: { status?: string } })._snapshot?.status ?? 'active';
+  try {
+    return (ref.getSnapshot() as { status?: string } | undefined)?.status;
+  } catch {
+    return 'active'; // announced while it initialises itself (XState refuses to show its snapshot yet)
+  }
+}
+
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -28,7 +28,7 @@ export type ClientMessage =
   | {
       readonly type: 'subscribe';
       readonly target: SubscriptionTarget;
-      /** With `target: { kind: 'runs' }`: take the all-runs feed as `digest` frames (an overview per batch) instead of `events`. */
+      /** With `target: { kind: 'runs' }`: take the all-runs feed as `digest` frames (an overview per digest interval) instead of its run states and steps as `events`. */
       readonly digest?: boolean;
     }
   | { readonly type: 'unsubscribe'; readonly target: SubscriptionTarget }
@@ -120,26 +120,33 @@ export interface StampedEvent {
   readonly event: InspectorEvent;
 }
 
-/** A run's summary in a digest. */
-export type DigestRun = Omit<RunSummary, 'headHash' | 'currentSteps' | 'pendingApprovals'> & { readonly currentSteps?: readonly string[]; readonly pendingApprovals?: readonly string[] };
+/**
+ * A run as a digest shows it: `[id, workflow, status, createdAt, updatedAt, headSeq, currentSteps,
+ * pendingApprovals]`, and its `parentRunId` ninth when it has one (a run summary without its head's
+ * hash, as a tuple: the names of the fields would be most of its bytes).
+ */
+export type DigestRun =
+  | readonly [id: string, workflow: string, status: RunStatus, createdAt: number, updatedAt: number, headSeq: number, currentSteps: readonly string[], pendingApprovals: readonly string[]]
+  | readonly [id: string, workflow: string, status: RunStatus, createdAt: number, updatedAt: number, headSeq: number, currentSteps: readonly string[], pendingApprovals: readonly string[], parentRunId: string];
 
 /**
- * One batch of a digest subscriber's stream: the all-runs feed as an overview (every run's latest
- * state, the steps running now, the durations of the steps that completed), and in `events`, in
- * order and in full, everything else its subscriptions want: followed runs, the tree, circuits,
- * and the all-runs feed's rarer events (approvals, retries, failures, time-outs).
+ * The all-runs feed as an overview, for a client that subscribed to it with `digest: true`: sent at
+ * most every digest interval (250 ms by default), it stands for the runs' `run.state`,
+ * `step.started` (first attempts) and `step.completed` events, which such a client does not get.
+ * Everything else its subscriptions want — the all-runs feed's rarer events (retries, failures,
+ * time-outs, approvals), followed runs (in full, left out of the overview), the tree, circuits —
+ * comes in `events` frames, every flush interval (50 ms by default), as for any client.
  */
 export interface Digest {
   readonly type: 'digest';
-  /** When the batch was sent (epoch ms). */
+  /** When it was sent (epoch ms). */
   readonly at: number;
-  /** Runs whose status changed during the batch: the latest summary of each, once (without `headHash`; `currentSteps` and `pendingApprovals` absent when empty). */
+  /** Runs whose status changed since the last digest: the latest state of each, once. */
   readonly runs: readonly DigestRun[];
-  /** Runs whose current steps changed during the batch (and whose status did not): run id → its steps running now. */
+  /** Runs whose current steps changed since the last digest (and whose status did not): run id → its steps running now. */
   readonly steps: Readonly<Record<string, readonly string[]>>;
-  /** Durations (ms; null: unknown) of the steps that completed during the batch, for rates and percentiles. */
+  /** Durations (ms; null: unknown) of the steps that completed since the last digest, for rates and percentiles. */
   readonly completed: readonly (number | null)[];
-  readonly events: readonly StampedEvent[];
 }
 
 /** What a subscription starts with. */
@@ -159,7 +166,7 @@ export type ServerMessage =
   | { readonly type: 'snapshot'; readonly target: SubscriptionTarget; readonly snapshot: Snapshot }
   /** Events since the last batch, in order (batched per flush interval: one frame, not one per event). */
   | { readonly type: 'events'; readonly events: readonly StampedEvent[] }
-  /** A batch for a client that took the all-runs feed as a digest (`subscribe` with `digest: true`). */
+  /** The all-runs feed's overview for a client that took it as a digest (`subscribe` with `digest: true`). */
   | Digest
   | { readonly type: 'ack'; readonly id: string; readonly ok: true; readonly duplicate?: boolean }
   | { readonly type: 'ack'; readonly id: string; readonly ok: false; readonly error: ErrorValue; readonly duplicate?: boolean }

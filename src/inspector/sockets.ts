@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isTroupeError, toErrorValue, type ErrorValue } from '../errors/index.js';
-import { EventBatch, type Feed } from './batch.js';
+import { EventBatch, Overview, type Feed } from './batch.js';
 import { InspectorHub } from './hub.js';
 import { runCommand } from './commands.js';
 import {
@@ -35,8 +35,13 @@ export interface InspectorSocketOptions {
   readonly highWaterMark?: number;
   /** Ping interval; a client that missed the previous pong is dropped. @defaultValue 15 s */
   readonly heartbeatMs?: number;
-  /** Events are sent in batches at most this often. @defaultValue 50 ms */
+  /** Events are sent in batches at most this often (a followed run, the tree, the all-runs feed as events). @defaultValue 50 ms */
   readonly flushMs?: number;
+  /**
+   * A digest of the all-runs feed (`subscribe` with `digest: true`) is sent at most this often: an
+   * overview of many runs need not change twenty times a second. @defaultValue 250 ms
+   */
+  readonly digestFlushMs?: number;
 }
 
 interface Client {
@@ -48,6 +53,8 @@ interface Client {
   /** What its subscriptions cover, and that as one string: clients with the same feed get the same batches. */
   feed: Feed;
   feedKey: string;
+  /** Its followed runs as one string: digest clients that follow the same runs get the same digests. */
+  followedKey: string;
   alive: boolean;
   /** Frames held back while a snapshot is being taken (sent right after it), or null. */
   held: Buffer[] | null;
@@ -72,25 +79,31 @@ export class InspectorSockets {
   readonly #acks = new Map<string, ServerMessage>();
   /** Events since the last flush, framed once per distinct feed at the flush. */
   readonly #batch: EventBatch;
-  /** What some client wants: the all-runs feed, the tree, the runs followed. */
+  /** The all-runs feed's overview since the last digest, framed once per distinct set of followed runs. */
+  readonly #overview: Overview;
+  /** What some client wants: the all-runs feed (as a digest), the tree, the runs followed. */
   #anyRuns = false;
+  #anyDigest = false;
   #anyTree = false;
   readonly #followed = new Set<string>();
   readonly #o: Required<Omit<InspectorSocketOptions, 'runtime' | 'version'>> & { version: string };
   readonly #startedAt = Date.now();
   #unlisten: (() => void) | null = null;
   #flushTimer: ReturnType<typeof setInterval> | null = null;
+  #digestTimer: ReturnType<typeof setInterval> | null = null;
   readonly #heartbeat: ReturnType<typeof setInterval>;
 
   constructor(readonly options: InspectorSocketOptions) {
     this.hub = new InspectorHub(options.runtime);
     this.#batch = new EventBatch((runId) => this.hub.live(runId));
+    this.#overview = new Overview((runId) => this.hub.live(runId));
     this.#o = {
       version: options.version,
       maxClients: options.maxClients ?? 64,
       highWaterMark: options.highWaterMark ?? 4 * 1024 * 1024,
       heartbeatMs: options.heartbeatMs ?? 15_000,
       flushMs: options.flushMs ?? 50,
+      digestFlushMs: options.digestFlushMs ?? 250,
     };
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -129,8 +142,7 @@ export class InspectorSockets {
   /** Disconnect every client and stop. */
   async close(): Promise<void> {
     clearInterval(this.#heartbeat);
-    if (this.#flushTimer) clearInterval(this.#flushTimer);
-    this.#flushTimer = null;
+    this.#stopTimers();
     this.#unlisten?.();
     this.#unlisten = null;
     // Each client gets a clean close; one that has not closed within the grace is terminated.
@@ -145,7 +157,7 @@ export class InspectorSockets {
   }
 
   #accept(ws: WebSocket, identity: ClientIdentity): void {
-    const client: Client = { ws, identity, subs: new Map(), digest: false, feed: feedOf(new Map(), false), feedKey: '', alive: true, held: null };
+    const client: Client = { ws, identity, subs: new Map(), digest: false, feed: feedOf(new Map(), false), feedKey: '', followedKey: '', alive: true, held: null };
     this.#clients.add(client);
     ws.on('pong', () => (client.alive = true));
     ws.on('message', (data, isBinary) => {
@@ -242,13 +254,15 @@ export class InspectorSockets {
     change();
     client.feed = feedOf(client.subs, client.digest);
     client.feedKey = `${JSON.stringify([...client.subs.keys()].sort())}${client.feed.digest ? '+digest' : ''}`;
+    client.followedKey = JSON.stringify([...client.feed.followed].sort());
     this.#relisten();
   }
 
-  /** Follow the hub while some client has a subscription; batch the events. */
+  /** Follow the hub while some client has a subscription; batch the events, gather the overview. */
   #relisten(): void {
     const wanted = [...this.#clients].some((c) => c.subs.size > 0);
     this.#anyRuns = [...this.#clients].some((c) => c.feed.runs);
+    this.#anyDigest = [...this.#clients].some((c) => c.feed.digest);
     this.#anyTree = [...this.#clients].some((c) => c.feed.tree);
     this.#followed.clear();
     for (const c of this.#clients) for (const runId of c.feed.followed) this.#followed.add(runId);
@@ -263,44 +277,79 @@ export class InspectorSockets {
         // Kept only if some client wants it: a context entry (with its output, the largest event)
         // goes to that run's followers only; the all-runs feed carries states, steps and approvals.
         run: (e, at) => {
-          if (this.#followed.has(e.runId) || (this.#anyRuns && e.type !== 'entry.appended')) this.#batch.addRun(e, at);
+          if (this.#followed.has(e.runId) || (this.#anyRuns && e.type !== 'entry.appended')) {
+            this.#batch.addRun(e, at);
+            if (this.#anyDigest) this.#overview.add(e);
+          }
         },
         event: (e, at) => {
           if (e.type.startsWith('actor.') || e.type === 'supervisor.decision' ? this.#anyTree : true) this.#batch.add(e, at);
         },
       });
-      this.#flushTimer = setInterval(() => this.#flush(), this.#o.flushMs);
+      this.#flushTimer = setInterval(() => this.#flushEvents(), this.#o.flushMs);
       this.#flushTimer.unref();
+      // Events first: a digest's overview is never older than the events sent before it.
+      this.#digestTimer = setInterval(() => this.#flush(), this.#o.digestFlushMs);
+      this.#digestTimer.unref();
     } else if (!wanted && this.#unlisten !== null) {
       this.#unlisten();
       this.#unlisten = null;
-      if (this.#flushTimer) clearInterval(this.#flushTimer);
-      this.#flushTimer = null;
+      this.#stopTimers();
       this.#flush();
     }
+    if (!this.#anyDigest) this.#overview.clear();
+  }
+
+  #stopTimers(): void {
+    if (this.#flushTimer) clearInterval(this.#flushTimer);
+    if (this.#digestTimer) clearInterval(this.#digestTimer);
+    this.#flushTimer = this.#digestTimer = null;
+  }
+
+  /** Send everything gathered: the events, then the overview. */
+  #flush(): void {
+    this.#flushEvents();
+    this.#flushOverview();
   }
 
   /** Send each client the events since the last flush that it wants, in one frame. */
-  #flush(): void {
+  #flushEvents(): void {
     if (this.#batch.size === 0) return;
     // Clients with the same feed get the same frame: it is filtered, coalesced, serialised and
     // UTF-8 encoded once, and the one buffer is written to each of them.
-    const frames = new Map<string, Buffer | null>();
     try {
-      for (const c of this.#clients) {
-        if (c.subs.size === 0) continue;
-        let data = frames.get(c.feedKey);
-        if (data === undefined) {
-          const frame = this.#batch.frame(c.feed);
-          data = frame === null ? null : Buffer.from(frame);
-          frames.set(c.feedKey, data);
-        }
-        if (data === null) continue;
-        if (c.held) c.held.push(data);
-        else this.#sendText(c, data);
-      }
+      this.#fanOut((c) => c.feedKey, (c) => this.#batch.frame(c.feed));
     } finally {
       this.#batch.clear();
+    }
+  }
+
+  /** Send each digest client the overview since the last one (the same frame to clients that follow the same runs). */
+  #flushOverview(): void {
+    if (this.#overview.size === 0) return;
+    try {
+      this.#fanOut((c) => (c.feed.digest ? c.followedKey : null), (c) => this.#overview.frame(c.feed.followed));
+    } finally {
+      this.#overview.clear();
+    }
+  }
+
+  /** Send each subscribed client its frame: made once per key (null key: nothing for that client), encoded once, the one buffer written to each. */
+  #fanOut(keyOf: (c: Client) => string | null, make: (c: Client) => string | null): void {
+    const frames = new Map<string, Buffer | null>();
+    for (const c of this.#clients) {
+      if (c.subs.size === 0) continue;
+      const k = keyOf(c);
+      if (k === null) continue;
+      let data = frames.get(k);
+      if (data === undefined) {
+        const frame = make(c);
+        data = frame === null ? null : Buffer.from(frame);
+        frames.set(k, data);
+      }
+      if (data === null) continue;
+      if (c.held) c.held.push(data);
+      else this.#sendText(c, data);
     }
   }
 

@@ -40,7 +40,7 @@ export interface ServerOptions {
    * The live inspector WebSocket at `/inspect` (docs/inspector-protocol.md): on by default when the
    * runtime is a whole troupe runtime; `false` turns it off; an object sets its limits.
    */
-  readonly inspector?: boolean | { readonly maxClients?: number; readonly highWaterMark?: number; readonly heartbeatMs?: number; readonly flushMs?: number };
+  readonly inspector?: boolean | { readonly maxClients?: number; readonly highWaterMark?: number; readonly heartbeatMs?: number; readonly flushMs?: number; readonly digestFlushMs?: number };
   /** Interface to bind. @defaultValue '127.0.0.1' */
   readonly host?: string;
   /** Port to bind; 0 picks a free one. @defaultValue 7070 */

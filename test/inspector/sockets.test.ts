@@ -46,7 +46,7 @@ async function connect(url: string): Promise<{ ws: WebSocket; messages: any[]; n
   const waiters: { pred: (m: any) => boolean; resolve: (m: any) => void }[] = [];
   ws.on('message', (d) => {
     const m = JSON.parse(d.toString());
-    const all = m.type === 'events' || m.type === 'digest' ? [m, ...m.events.map((e: any) => ({ type: 'event', ...e }))] : [m];
+    const all = m.type === 'events' ? [m, ...m.events.map((e: any) => ({ type: 'event', ...e }))] : [m];
     for (const x of all) {
       messages.push(x);
       for (const w of [...waiters]) {
@@ -236,13 +236,15 @@ describe('the inspector WebSocket', () => {
 
   describe('per batch', () => {
     /** A client subscribed to all runs (as a digest or not) once it has the snapshot. */
-    const allRuns = async (flushMs: number, digest: boolean) => {
-      const h = await harness({ flushMs });
+    const allRuns = async (flushMs: number, digest: boolean, digestFlushMs = flushMs) => {
+      const h = await harness({ flushMs, digestFlushMs });
       const c = await connect(h.url);
       c.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'runs' }, ...(digest ? { digest } : {}) }));
       await c.next((m) => m.type === 'snapshot');
       return { h, c };
     };
+    /** A digest's run tuple as [id, status]. */
+    const idStatus = (r: any[]) => [r[0], r[2]];
 
     it('coalesces: one run.state per run (the latest), no start of a step that ended in the same batch', async () => {
       const { h, c } = await allRuns(200, false);
@@ -257,8 +259,8 @@ describe('the inspector WebSocket', () => {
       }
     });
 
-    it('a digest subscriber gets the all-runs feed as an overview; a run it follows comes in full, outside the overview', async () => {
-      const { h, c } = await allRuns(200, true);
+    it('a digest subscriber gets the all-runs feed as an overview of tuples; a run it follows comes in full as events, outside the overview', async () => {
+      const { h, c } = await allRuns(20, true, 200);
       const followed = await h.rt.start('gated', { n: 1 });
       c.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'run', runId: followed.id } }));
       await c.next((m) => m.type === 'snapshot' && m.target.kind === 'run');
@@ -266,25 +268,91 @@ describe('the inspector WebSocket', () => {
       await Promise.all(runs.map((r) => r.result()));
       followed.approve('draft');
       await followed.result();
-      const digest = await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r.id === runs[0]!.id));
-      expect(digest.runs.map((r: any) => [r.id, r.status]).sort()).toEqual(runs.map((r) => [r.id, 'completed']).sort());
+      const digest = await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r[0] === runs[0]!.id));
+      expect(digest.runs.map(idStatus).sort()).toEqual(runs.map((r) => [r.id, 'completed']).sort());
+      const [id, workflow, status, createdAt, updatedAt, headSeq, currentSteps, pendingApprovals, ...rest] = digest.runs.find((r: any) => r[0] === runs[0]!.id);
+      expect({ id, workflow, status, currentSteps, pendingApprovals, rest }).toEqual({ id: runs[0]!.id, workflow: 'quick', status: 'completed', currentSteps: [], pendingApprovals: [], rest: [] });
+      expect([createdAt, updatedAt, headSeq].every((n) => typeof n === 'number')).toBe(true);
       expect(digest.completed).toHaveLength(3);
       expect(digest.completed.every((d: unknown) => typeof d === 'number')).toBe(true);
-      // The followed run: its events in full (its log too), not in the overview.
-      const types = digest.events.filter((e: any) => (e.event.runId ?? e.event.run?.id) === followed.id).map((e: any) => e.event.type);
+      expect(digest).not.toHaveProperty('events');
+      // The followed run: its events in full (its log too), in events frames, not in the overview.
+      await c.next(isEvent('run.state', (e) => e.run.id === followed.id && e.run.status === 'completed'));
+      const events = c.messages.filter((m) => m.type === 'event').map((m) => m.event);
+      const types = events.filter((e: any) => (e.runId ?? e.run?.id) === followed.id).map((e: any) => e.type);
       expect(types).toContain('context.appended');
       expect(types).toContain('step.completed');
-      expect(types.filter((t: string) => t === 'run.state')).toHaveLength(1);
-      expect(digest.events.some((e: any) => runs.some((r) => r.id === (e.event.runId ?? e.event.run?.id)))).toBe(false);
+      const followedFrom = c.messages.findIndex((m) => m.type === 'snapshot' && m.target.kind === 'run');
+      expect(c.messages.slice(followedFrom).some((m) => m.type === 'digest' && (m.runs.some((r: any) => r[0] === followed.id) || followed.id in m.steps))).toBe(false);
+      // The other runs' states and steps are the overview's alone.
+      expect(events.some((e: any) => runs.some((r) => r.id === (e.runId ?? e.run?.id)))).toBe(false);
+    });
+
+    it('digests come at their own interval, a followed run\'s events at the events interval', async () => {
+      const { h, c } = await allRuns(10, true, 150);
+      const followed = await h.rt.start('gated', { n: 1 });
+      c.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'run', runId: followed.id } }));
+      await c.next((m) => m.type === 'snapshot' && m.target.kind === 'run');
+      const arrivals: { type: string; t: number }[] = [];
+      c.ws.on('message', (d) => arrivals.push({ type: JSON.parse(d.toString()).type, t: performance.now() }));
+      // ~600 ms of runs, one every 10 ms.
+      const started: Promise<unknown>[] = [];
+      for (let i = 0; i < 60; i++) {
+        started.push(h.rt.start('quick', { i }).then((r) => r.result()));
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await Promise.all(started);
+      await new Promise((r) => setTimeout(r, 200)); // the last digest
+      const digests = arrivals.filter((a) => a.type === 'digest').map((a) => a.t);
+      expect(digests.length).toBeGreaterThanOrEqual(3);
+      for (let i = 1; i < digests.length; i++) expect(digests[i]! - digests[i - 1]!).toBeGreaterThan(120);
+      // Every run's end is in some digest.
+      const ends = new Set(c.messages.filter((m) => m.type === 'digest').flatMap((m) => m.runs.filter((r: any) => r[2] === 'completed').map((r: any) => r[0])));
+      expect(ends.size).toBe(60);
+      // The followed run's approval, decided now, arrives within a few events intervals, not a digest's.
+      const t0 = performance.now();
+      followed.approve('draft');
+      await c.next(isEvent('approval.decided', (e) => e.runId === followed.id));
+      expect(performance.now() - t0).toBeLessThan(150);
+    });
+
+    it('a client never gets a digest before the snapshot of its subscription, and every client gets the end of every run', async () => {
+      const h = await harness({ flushMs: 5, digestFlushMs: 100 });
+      const first = await connect(h.url);
+      first.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'runs' }, digest: true }));
+      await first.next((m) => m.type === 'snapshot');
+      const runs: Promise<string>[] = [];
+      const start = (i: number) => runs.push(h.rt.start('quick', { i }).then(async (r) => (await r.result(), r.id)));
+      for (let i = 0; i < 20; i++) start(i);
+      // A second client subscribes while the first's overview is being gathered, runs in flight.
+      const second = await connect(h.url);
+      await second.next((m) => m.type === 'hello');
+      second.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'runs' }, digest: true }));
+      second.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'tree' } }));
+      for (let i = 20; i < 40; i++) start(i);
+      const ids = await Promise.all(runs);
+      await new Promise((r) => setTimeout(r, 250));
+      const order = second.messages.map((m) => m.type);
+      expect(order.indexOf('snapshot')).toBeGreaterThan(-1);
+      expect(order.slice(0, order.indexOf('snapshot'))).not.toContain('digest');
+      // The end of each run: in a digest after the snapshot, or in the snapshot itself.
+      for (const c of [first, second]) {
+        const seen = new Set<string>();
+        for (const m of c.messages) {
+          if (m.type === 'digest') for (const r of m.runs) if (r[2] === 'completed') seen.add(r[0]);
+          if (m.type === 'snapshot' && m.snapshot.kind === 'runs') for (const r of m.snapshot.runs) if (r.status === 'completed') seen.add(r.id);
+        }
+        expect(ids.filter((id) => !seen.has(id))).toEqual([]);
+      }
     });
 
     it('a digest names the steps running now of a run whose status did not change', async () => {
       const { h, c } = await allRuns(5, true);
       const run = await h.rt.start('gated', { n: 2 });
-      await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r.id === run.id && r.status === 'waiting-approval'));
+      await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r[0] === run.id && r[2] === 'waiting-approval'));
       run.approve('draft');
       await run.result();
-      await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r.id === run.id && r.status === 'completed'));
+      await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r[0] === run.id && r[2] === 'completed'));
       const approval = await c.next(isEvent('approval.decided', (e) => e.runId === run.id));
       expect(approval.event.approved).toBe(true);
     });

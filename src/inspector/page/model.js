@@ -171,24 +171,26 @@ export class Model {
   }
 
   /**
-   * Take a digest of the all-runs feed: its events (in full) in order, then the overview of the
-   * runs the page does not follow: the steps that completed (for the rates), the steps running now,
-   * the runs' latest states.
-   * @param {{ at: number, runs: any[], steps: Record<string, string[]>, completed: (number | null)[], events: { at: number, event: any }[] }} d
+   * Take a digest of the all-runs feed: the overview of the runs the page does not follow (its
+   * other events come as `events`): the steps that completed (for the rates), the steps running
+   * now, the runs' latest states (tuples: docs/inspector-protocol.md).
+   * @param {{ at: number, runs: any[][], steps: Record<string, string[]>, completed: (number | null)[] }} d
    * @returns {Set<string>} the panels it changes
    */
   digest(d) {
     const panels = new Set();
     const add = (/** @type {Set<string>} */ changed) => changed.forEach((p) => panels.add(p));
-    for (const { at, event } of d.events) add(this.apply(event, at));
     for (const durationMs of d.completed) this.window.record(d.at, durationMs ?? undefined, false);
     if (d.completed.length > 0) panels.add('metrics');
     for (const [runId, steps] of Object.entries(d.steps)) {
       this.#run(runId, d.at).currentSteps = [...steps];
       add(this.#changed(runId, ['runs']));
     }
-    // A digest's summaries leave out the head's hash: the one known is kept.
-    for (const run of d.runs) add(this.apply({ type: 'run.state', run: { headHash: this.runs.get(run.id)?.headHash ?? '', ...run } }, d.at));
+    for (const [id, workflow, status, createdAt, updatedAt, headSeq, currentSteps, pendingApprovals, parentRunId] of d.runs) {
+      // A digest leaves out the head's hash: the one known is kept.
+      const run = { id, workflow, status, createdAt, updatedAt, headSeq, headHash: this.runs.get(id)?.headHash ?? '', currentSteps, pendingApprovals, ...(parentRunId === undefined ? {} : { parentRunId }) };
+      add(this.apply({ type: 'run.state', run }, d.at));
+    }
     return panels;
   }
 
