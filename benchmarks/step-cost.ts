@@ -53,16 +53,18 @@ async function main(): Promise<void> {
   const options = parseBenchArgs();
   if (options.only !== null) throw new BenchUsageError('--only: step-cost measures troupe alone');
   const noop = defineAgent({ id: 'noop', execute: () => ({ ok: true }) });
-  const rt = await createRuntime({ agents: [noop], workflows: WORKFLOWS.map((w) => w.definition) });
   const samples = new Map<string, Sample[]>(WORKFLOWS.map((w) => [w.definition.name, []]));
-  try {
-    const warmup = Math.max(50, Math.round(options.runs / 5));
-    for (let r = 0; r < ROUNDS; r++) {
-      // Interleaved, in a different order each round, so drift on a shared machine spreads evenly.
-      const order = r % 2 === 0 ? WORKFLOWS : [...WORKFLOWS].reverse();
-      for (const w of order) {
-        const name = w.definition.name;
-        log(`${NAME}: round ${r + 1}/${ROUNDS}: ${name}, ${options.runs} runs at concurrency ${options.concurrency}…`);
+  const warmup = Math.max(50, Math.round(options.runs / 5));
+  for (let r = 0; r < ROUNDS; r++) {
+    // Interleaved, in a different order each round, so drift on a shared machine spreads evenly.
+    const order = r % 2 === 0 ? WORKFLOWS : [...WORKFLOWS].reverse();
+    for (const w of order) {
+      const name = w.definition.name;
+      log(`${NAME}: round ${r + 1}/${ROUNDS}: ${name}, ${options.runs} runs at concurrency ${options.concurrency}…`);
+      // A fresh runtime (and MemoryStore) per measurement: a store grown by earlier ones would tax later ones.
+      await collectGarbage();
+      const rt = await createRuntime({ agents: [noop], workflows: [w.definition] });
+      try {
         const once = async (): Promise<unknown> => (await rt.start(name, {})).result();
         await runConcurrent(warmup, Math.min(options.concurrency, warmup), once);
         await collectGarbage();
@@ -70,10 +72,10 @@ async function main(): Promise<void> {
         const { durationMs } = await runConcurrent(options.runs, options.concurrency, once);
         const cpu = process.cpuUsage(cpu0);
         samples.get(name)!.push({ cpuUsPerRun: (cpu.user + cpu.system) / options.runs, runsPerSec: (options.runs / durationMs) * 1000 });
+      } finally {
+        await rt.stop();
       }
     }
-  } finally {
-    await rt.stop();
   }
   const byWorkflow = Object.fromEntries(
     WORKFLOWS.map((w) => {
