@@ -1,17 +1,17 @@
 import { createMachine, type AnyActor, type AnyActorLogic, type AnyStateMachine } from 'xstate';
 import type { CompiledStep, CompiledWorkflow } from './compile.js';
 
-/** What a run's machine calls back into: the run core that does the work of each step. */
+/** What a run's actor (its logic, or the machine) calls back into: the run core that does the work of each step. */
 export interface MachineCore {
   /** A step's state was entered: start its work. Must not throw. */
   enter(step: string): void;
-  /** The machine's actor, handed over when its context is created. */
+  /** The run's actor, handed over when its first snapshot is made. */
   attach(actor: AnyActor): void;
   /** Input for the child actor a `workflow:` step delegates to. */
   childInput(step: string): unknown;
 }
 
-/** Events a run's machine accepts. Routing is decided by the core, which names the target. */
+/** Events a run's actor accepts. Routing is decided by the core, which names the target. */
 export type RunMachineEvent =
   | { readonly type: `to.${string}` }
   | { readonly type: 'await' }

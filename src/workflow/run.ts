@@ -20,7 +20,7 @@ import { FINISHED, runError, safely, type RunEnv } from './run-env.js';
 export type { RunEnv };
 
 /**
- * One run: its actor (the workflow's machine), its context log, and the work of each step.
+ * One run: its actor (the workflow's statechart, as `wf.logic`), its context log, and the work of each step.
  * It is also the `RunHandle` users hold. Runs share nothing mutable with each other.
  */
 export class RunCore implements RunHandle, MachineCore, FanOutHost {
@@ -80,7 +80,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     }
   }
 
-  /** Called by the machine's context factory with the actor that runs this core. */
+  /** Called by the run logic's initial snapshot with the actor that runs this core. */
   attach(actor: AnyActor): void {
     this.actor = actor;
   }
@@ -507,7 +507,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
 
   /**
    * Stop a root run's actor (it is usually done already: every `run.*` event ends in a final state).
-   * A sub-run's actor was invoked by its parent's machine, which stops it when it leaves the step;
+   * A sub-run's actor was spawned by its parent's actor, which stops it when it leaves the step;
    * a run under the runs actor is stopped by it (XState refuses to stop a non-root actor directly).
    */
   #stopActor(): void {
