@@ -86,6 +86,8 @@ export interface ServeArgs {
   /** Browser origins allowed besides the server's own (`--origin`, repeatable). */
   readonly origins: readonly string[];
   readonly durability: Durability;
+  /** How often the inspector sends its all-runs digest, in ms (`--digest-ms`); `undefined`: the server's default. */
+  readonly digestMs: number | undefined;
 }
 
 /** Options of `troupe inspect`. */
@@ -194,6 +196,7 @@ const SERVE_OPTIONS = {
   'read-token': { type: 'string' },
   origin: { type: 'string', multiple: true },
   durability: { type: 'string' },
+  'digest-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -311,6 +314,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
       readToken: nonEmpty('--read-token', values['read-token']),
       origins: values.origin ?? [],
       durability: durabilityFlag(values.durability),
+      digestMs: digestFlag(values['digest-ms']),
     };
   }
   if (first === 'inspect') {
@@ -395,6 +399,13 @@ function onePositional(command: string, positionals: readonly string[]): string 
 }
 
 /** `--durability`: when a step counts as done (flush, the default; commit; memory). */
+function digestFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Number(value);
+  if (!/^\d+$/.test(value) || ms < 10 || ms > 60_000) throw usage(`flag --digest-ms must be an integer from 10 to 60000 (milliseconds), got ${JSON.stringify(value)}`);
+  return ms;
+}
+
 function durabilityFlag(value: string | undefined): Durability {
   if (value === undefined) return 'flush';
   if (value === 'flush' || value === 'commit' || value === 'memory') return value;

@@ -7,7 +7,7 @@ export const MAIN_HELP = `troupe — an actor-model runtime for AI agents
 Usage:
   troupe run <workflow.yaml|json> [--input JSON|@file] [--data DIR] [--json] [--auto-approve] [--quiet]
   troupe resume [<workflow.yaml|json>...] [--data DIR] [--auto-approve] [--json]
-  troupe serve [--port 7070] [--host 127.0.0.1] [--data DIR] [--workflows DIR] [--token T] [--read-token T]
+  troupe serve [--port 7070] [--host 127.0.0.1] [--data DIR] [--workflows DIR] [--token T] [--read-token T] [--digest-ms N]
   troupe inspect URL [--token T] [--run RUN] [--tree] [--json]
   troupe status [RUN] [--data DIR] [--json]
   troupe verify RUN [--data DIR] [--json]
@@ -128,6 +128,9 @@ ${DATA_HELP}
   --origin ORIGIN     A browser origin allowed besides the server's own, e.g. https://ops.example.com
                       (repeatable); requests from other origins get 403
   --durability MODE   When a step counts as done: flush (default: on disk), commit, or memory
+  --digest-ms N       How often the inspector sends its overview of all runs (the digest its page
+                      and most clients take), in ms, 10 to 60000 (default 250); followed runs and
+                      the actor tree stream every 50 ms regardless
   -h, --help          Show this help
 
 Prefer the environment variables to the flags: a flag's value shows in the process list.

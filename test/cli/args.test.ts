@@ -90,6 +90,16 @@ describe('the command line', () => {
     expect(io.out()).toMatch(new RegExp(`^Usage: troupe ${command} `));
   });
 
+  it('takes serve --digest-ms (how often the inspector sends its overview) and refuses a value out of range', async () => {
+    expect(parseCommandLine(['serve', '--digest-ms', '1000'])).toMatchObject({ kind: 'serve', digestMs: 1000 });
+    expect(parseCommandLine(['serve'])).toMatchObject({ kind: 'serve', digestMs: undefined });
+    for (const bad of ['5', '60001', '1.5', 'fast', '']) {
+      const io = testIO();
+      expect(await main(['serve', '--digest-ms', bad], io), bad).toBe(2);
+      expect(io.err()).toMatch(/^troupe: TROUPE_CLI_USAGE: flag --digest-ms must be an integer from 10 to 60000 \(milliseconds\), got /);
+    }
+  });
+
   it('prints the version from package.json', async () => {
     const io = testIO();
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

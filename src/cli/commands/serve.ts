@@ -52,6 +52,7 @@ export async function serveCommand(args: ServeArgs, io: CliIO): Promise<number> 
       host: args.host,
       port: args.port,
       origins: args.origins,
+      ...(args.digestMs !== undefined ? { inspector: { digestFlushMs: args.digestMs } } : {}),
       onError: (e, req) => io.stderr.write(`troupe serve: ${req.method} ${req.path}: ${formatError(e, debug, cwd).replace(/^troupe: /, '')}`),
     });
     await resumeUnfinished(rt, server, io, cwd);
