@@ -44,6 +44,31 @@ describe('a parallel step', () => {
     expect(log.map((e) => e.step).sort()).toEqual(['investigate.i', 'investigate.l', 'report']);
   });
 
+  it('aborts every branch in flight, through its signal, when the run is cancelled', async () => {
+    const started = deferred();
+    const reasons: unknown[] = [];
+    let running = 0;
+    const blocking = defineAgent({
+      id: 'blocking',
+      concurrency: 4,
+      execute: (_i: unknown, ctx) =>
+        new Promise((_res, rej) => {
+          if (++running === 3) started.resolve();
+          ctx.signal.addEventListener('abort', () => {
+            reasons.push(ctx.signal.reason);
+            rej(ctx.signal.reason);
+          });
+        }),
+    });
+    rt = await createRuntime({ agents: [blocking] });
+    const run = await rt.start({ name: 'par-cancel', steps: { fan: { parallel: { a: { agent: 'blocking' }, b: { agent: 'blocking' }, c: { agent: 'blocking' } } } } }, {});
+    await started.promise;
+    run.cancel('operator said so');
+    expect(await failureOf(run)).toMatchObject({ code: 'TROUPE_RUN_CANCELLED' });
+    expect(reasons).toHaveLength(3);
+    for (const r of reasons) expect(r).toMatchObject({ code: 'TROUPE_RUN_CANCELLED' });
+  });
+
   it('fails the step when a branch fails, aborting the sibling branches through their signal', async () => {
     const siblingAborted = deferred<unknown>();
     const siblingRunning = deferred();
