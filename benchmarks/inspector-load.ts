@@ -23,6 +23,7 @@ import {
   collectGarbage,
   getEnvironment,
   log,
+  medianOf,
   parseBenchArgs,
   printResult,
   round,
@@ -209,11 +210,6 @@ async function measureRound(bench: Bench, mode: Mode, agent: AgentName, workflow
     }
     await rt.stop();
   }
-}
-
-/** A list's median (the upper one of an even count). */
-function medianOf(values: readonly number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 }
 
 /**

@@ -13,7 +13,7 @@
  * `--runs N`: measured runs per workflow and round (default 10000, 200 with `--tiny`).
  */
 import type { WorkflowDefinition } from '../src/index.js';
-import { BenchUsageError, collectGarbage, getEnvironment, log, parseBenchArgs, printResult, round, runBenchmark, runConcurrent } from './lib/index.js';
+import { BenchUsageError, collectGarbage, getEnvironment, log, medianOf, parseBenchArgs, printResult, round, runBenchmark, runConcurrent } from './lib/index.js';
 import { DEFINITIONS } from './lib/troupe.js';
 
 // The built package, as users run it (see lib/troupe.ts).
@@ -37,8 +37,6 @@ interface Sample {
   readonly cpuUsPerRun: number;
   readonly runsPerSec: number;
 }
-
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Least squares y = a + b x. */
 function fit(points: readonly (readonly [number, number])[]): { fixed: number; perStep: number } {
@@ -80,7 +78,7 @@ async function main(): Promise<void> {
   const byWorkflow = Object.fromEntries(
     WORKFLOWS.map((w) => {
       const s = samples.get(w.definition.name)!;
-      return [w.definition.name, { steps: w.steps, cpuUsPerRun: round(median(s.map((x) => x.cpuUsPerRun)), 1), runsPerSec: round(median(s.map((x) => x.runsPerSec)), 0), rounds: s.map((x) => round(x.cpuUsPerRun, 1)) }];
+      return [w.definition.name, { steps: w.steps, cpuUsPerRun: round(medianOf(s.map((x) => x.cpuUsPerRun)), 1), runsPerSec: round(medianOf(s.map((x) => x.runsPerSec)), 0), rounds: s.map((x) => round(x.cpuUsPerRun, 1)) }];
     }),
   );
   const line = fit(WORKFLOWS.filter((w) => w.sequential).map((w) => [w.steps, byWorkflow[w.definition.name]!.cpuUsPerRun] as const));

@@ -1,5 +1,5 @@
 export { getEnvironment, gitCommit, type Environment } from './environment.js';
-export { percentile, round, summarizeLatencies, type LatencySummary } from './stats.js';
+export { medianOf, percentile, round, summarizeLatencies, type LatencySummary } from './stats.js';
 export { RssSampler } from './rss-sampler.js';
 export { runConcurrent, type ConcurrentRunResult } from './run-concurrent.js';
 export { parseBenchArgs, runBenchmark, BenchUsageError, SYSTEMS, USAGE, type BenchOptions, type SystemSelector } from './cli.js';

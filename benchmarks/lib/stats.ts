@@ -10,6 +10,11 @@ export function percentile(values: ArrayLike<number>, p: number): number {
   return percentileOfSorted(sorted, p);
 }
 
+/** A list's median (the upper one of an even count): the round reported from interleaved rounds. */
+export function medianOf(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+}
+
 function percentileOfSorted(sorted: ArrayLike<number>, p: number): number {
   const rank = Math.ceil((p / 100) * sorted.length);
   return sorted[Math.max(rank, 1) - 1] as number;
