@@ -6,70 +6,44 @@ export type ContextView = Readonly<Record<string, unknown>>;
 
 /** Apply one entry to a view, returning the next view (the old one is untouched). */
 export function applyEntry(view: ContextView, entry: ContextEntry): ContextView {
-  // Compensations never touch the view; a decision on a task step's approval gate goes under
-  // `approvals`, never replacing the step's output.
-  if (entry.kind === 'compensation' || entry.kind === 'operator') return view;
-  if (entry.kind === 'approval') {
-    const approvals = (view.approvals ?? {}) as Record<string, unknown>;
-    return Object.freeze({ ...view, approvals: Object.freeze({ ...approvals, [entry.step]: entry.output }) });
-  }
-  const { step } = entry;
-  const bracket = step.indexOf('[');
-  const dot = step.indexOf('.');
-  let next: Record<string, unknown>;
-  if (bracket > 0) {
-    // A map item `step[i]`: the step's output is the list of item results.
-    const id = step.slice(0, bracket);
-    const index = Number(step.slice(bracket + 1, -1));
-    const prev = view[id];
-    const list = Array.isArray(prev) ? prev.slice() : [];
-    list[index] = entry.output;
-    next = { ...view, [id]: Object.freeze(list) };
-  } else if (dot > 0) {
-    // A parallel branch `step.branch`: the step's output is the object of branch results.
-    const id = step.slice(0, dot);
-    const prev = view[id];
-    const obj = prev && typeof prev === 'object' && !Array.isArray(prev) ? prev : {};
-    next = { ...view, [id]: Object.freeze({ ...obj, [step.slice(dot + 1)]: entry.output }) };
-  } else if (entry.kind === 'error') {
-    next = { ...view, [step]: Object.freeze({ error: entry.output }) };
-  } else {
-    next = { ...view, [step]: entry.output };
-  }
-  return Object.freeze(next);
+  return applyEntries(view, [entry]);
 }
 
 /**
- * Apply entries in order: the same view as applying them one by one, made with one copy of the
- * view and of each branch object or item list they touch. The log applies what was appended
+ * Apply entries in order, returning the next view (the old one is untouched), with one copy of
+ * the view and of each branch object or item list they touch. The log applies what was appended
  * since the view was last read, so a map step's items cost one list copy, not one per item
  * (which made a map quadratic: 80 µs per item at 2,000 items against 19 at 50).
  */
 export function applyEntries(view: ContextView, entries: readonly ContextEntry[]): ContextView {
-  if (entries.length === 1) return applyEntry(view, entries[0]!);
-  const next: Record<string, unknown> = { ...view };
-  const made = new Set<unknown>(); // containers copied in this batch: mutable until frozen below
-  const own = <T>(value: T): T => (made.add(value), value);
+  let next: Record<string, unknown> | null = null;
+  let made = null as Set<unknown> | null; // containers copied in this batch: mutable until frozen below
+  const own = <T>(value: T): T => ((made ??= new Set()).add(value), value);
   for (const entry of entries) {
+    // Compensations and operator records never touch the view.
     if (entry.kind === 'compensation' || entry.kind === 'operator') continue;
+    next ??= { ...view };
     const { step } = entry;
     if (entry.kind === 'approval') {
+      // A decision on a task step's approval gate goes under `approvals`, never replacing the step's output.
       const prev = next.approvals;
-      const approvals = (made.has(prev) ? prev : (next.approvals = own({ ...(prev as object | undefined) }))) as Record<string, unknown>;
+      const approvals = (made?.has(prev) ? prev : (next.approvals = own({ ...(prev as object | undefined) }))) as Record<string, unknown>;
       approvals[step] = entry.output;
       continue;
     }
     const bracket = step.indexOf('[');
     const dot = step.indexOf('.');
     if (bracket > 0) {
+      // A map item `step[i]`: the step's output is the list of item results.
       const id = step.slice(0, bracket);
       const prev = next[id];
-      const list = (made.has(prev) ? prev : (next[id] = own(Array.isArray(prev) ? prev.slice() : []))) as unknown[];
+      const list = (made?.has(prev) ? prev : (next[id] = own(Array.isArray(prev) ? prev.slice() : []))) as unknown[];
       list[Number(step.slice(bracket + 1, -1))] = entry.output;
     } else if (dot > 0) {
+      // A parallel branch `step.branch`: the step's output is the object of branch results.
       const id = step.slice(0, dot);
       const prev = next[id];
-      const obj = (made.has(prev) ? prev : (next[id] = own(prev && typeof prev === 'object' && !Array.isArray(prev) ? { ...prev } : {}))) as Record<string, unknown>;
+      const obj = (made?.has(prev) ? prev : (next[id] = own(prev && typeof prev === 'object' && !Array.isArray(prev) ? { ...prev } : {}))) as Record<string, unknown>;
       obj[step.slice(dot + 1)] = entry.output;
     } else if (entry.kind === 'error') {
       next[step] = Object.freeze({ error: entry.output });
@@ -77,7 +51,8 @@ export function applyEntries(view: ContextView, entries: readonly ContextEntry[]
       next[step] = entry.output;
     }
   }
-  for (const c of made) Object.freeze(c);
+  if (next === null) return view;
+  if (made) for (const c of made) Object.freeze(c);
   return Object.freeze(next);
 }
 
