@@ -27,7 +27,7 @@ export function runParallel(host: FanOutHost, step: CompiledStep, view: ContextV
 }
 
 /** {@link runParallel} on callbacks (the branches' calls too): one promise per branch less, at least. */
-export function startParallel(host: FanOutHost, step: CompiledStep, view: ContextView, done: (r: FanOutResult) => void, skip?: FanOutDone): void {
+function startParallel(host: FanOutHost, step: CompiledStep, view: ContextView, done: (r: FanOutResult) => void, skip?: FanOutDone): void {
   const branches = skip ? step.branches.filter((b) => !skip.branches.includes(b.name)) : step.branches;
   let left = branches.length;
   if (left === 0) return done({ ok: true });

@@ -9,7 +9,7 @@ import { ContextLog, type ContextView, type EntryDraft } from './context.js';
 import type { MachineCore } from './machine.js';
 import { resolveRunState } from './run-logic.js';
 import { route, truthy } from './routing.js';
-import { errorOf, runMap, runParallel, startParallel, type FanOutDone, type FanOutHost } from './fan-out.js';
+import { errorOf, runMap, runParallel, type FanOutDone, type FanOutHost } from './fan-out.js';
 import type { ReplayState } from './replay.js';
 import type { ResponseCache } from './response-cache.js';
 import { Approvals } from './approvals.js';
@@ -238,7 +238,6 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
         case 'task':
           return startTask(this, step, this.log.view, (r) => this.#taskDone(step, r), failed);
         case 'parallel':
-          return this.#parallel(step, this.log.view, failed);
         case 'map':
           return void this.#fanOut(step, this.log.view).catch(failed);
         case 'approval':
@@ -285,18 +284,6 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     else this.#go(null).catch(failed);
   }
 
-  /** A parallel step on callbacks (the common fan-out): its branches are recorded as they end, then the join. */
-  #parallel(step: CompiledStep, view: ContextView, failed: (e: unknown) => void): void {
-    startParallel(this, step, view, (r) => {
-      if (!r.ok) return void this.#stepFailed(step, r.error);
-      try {
-        this.#stepDone(step, this.log.view[step.id], failed);
-      } catch (e) {
-        failed(e);
-      }
-    });
-  }
-
   childInput(stepId: string): unknown {
     const step = this.wf.steps.get(stepId)!;
     const child = this.env.child(this, stepId, this.wf.children.get(step.workflow!)!, undefined);
@@ -309,9 +296,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     const r = step.kind === 'parallel' ? await runParallel(this, step, view, skip) : await runMap(this, step, view, skip);
     if (!r.ok) return this.#stepFailed(step, r.error);
     if ('items' in r && r.items === 0) await this.log.append({ kind: 'step', step: step.id, output: [] });
-    const output = this.log.view[step.id];
-    if (step.compensate) this.#compensations.push({ step, output });
-    return this.#afterOutput(step, output);
+    this.#stepDone(step, this.log.view[step.id], (e) => void this.#stepFailed(step, errorOf(e)));
   }
 
   /** A sub-run finished: record its outcome as this step's. */
