@@ -1,7 +1,7 @@
 import type { ActorLogic, ActorRef, Snapshot } from 'xstate';
 import { TroupeError, toErrorValue, type ErrorValue } from '../errors/index.js';
 import type { TaskPool } from '../pool/index.js';
-import { cancellableOf, type Cancellable } from '../util/index.js';
+import { Cancellation, type Cancellable } from '../util/index.js';
 import { invoke } from './invoke.js';
 import type { Agent, AgentContext, CorrectionFeedback, InlineAgentDefinition } from './types.js';
 
@@ -41,9 +41,8 @@ export interface Incarnation {
   /** True while `drain` runs: a synchronous call finishing inside it must not drain again (recursion). */
   draining: boolean;
   state: unknown;
-  readonly abort: AbortController;
-  /** `abort` for the call path. */
-  readonly cancel: Cancellable;
+  /** Aborted when this life ends: setup's signal, and calls that came without their caller's. */
+  readonly abort: Cancellation;
   /** This life's actor: where a crash is reported. */
   readonly self: ActorRef<any, InstanceEvent>;
 }
@@ -100,7 +99,6 @@ export const agentInstanceLogic: ActorLogic<InstanceSnapshot, InstanceEvent | { 
   },
   start(snapshot, scope) {
     const slot = snapshot.context;
-    const abort = new AbortController();
     const life: Incarnation = {
       inFlight: 0,
       queue: [],
@@ -108,8 +106,7 @@ export const agentInstanceLogic: ActorLogic<InstanceSnapshot, InstanceEvent | { 
       draining: false,
       stopped: false,
       state: undefined,
-      abort,
-      cancel: cancellableOf(abort.signal),
+      abort: new Cancellation(),
       self: scope.self,
     };
     slot.life = life;
@@ -171,7 +168,7 @@ function execute(slot: InstanceSlot, life: Incarnation, call: AgentCall): void {
   life.inFlight++;
   // Only the caller's signal (run cancelled, runtime stopping) aborts a call in flight: a sibling's
   // crash restarts the instance but lets the calls it already started finish.
-  const signal = call.signal ?? life.cancel;
+  const signal = call.signal ?? life.abort;
   if (slot.pool !== null) return runInPool(slot, life, call, slot.pool.get(), signal);
   invoke(
     inline(slot.agent).execute as (input: unknown, ctx: AgentContext) => unknown,
