@@ -3,7 +3,7 @@
  * export; nothing else is importable (see package.json `exports`).
  */
 export { createRuntime, TroupeRuntime } from './runtime/runtime.js';
-export type { Runtime, RuntimeOptions, RunHandle, RunEvent, StartOptions } from './runtime/types.js';
+export type { Runtime, RuntimeOptions, RunHandle, RunEvent, RunListenOptions, StartOptions } from './runtime/types.js';
 export type { RecoveryOutcome } from './runtime/recovery.js';
 export { defineAgent, isAgent } from './agents/define-agent.js';
 export type {

@@ -49,7 +49,7 @@ interface StreamEvent {
 type Frame =
   | { readonly type: 'events'; readonly events: readonly StreamEvent[] }
   /** `runs`: tuples, `[id, workflow, status, …]` (docs/inspector-protocol.md). */
-  | { readonly type: 'digest'; readonly runs: readonly (readonly [string, string, string, ...unknown[]])[]; readonly steps: Readonly<Record<string, unknown>>; readonly completed: readonly unknown[] }
+  | { readonly type: 'digest'; readonly runs: readonly (readonly [string, string, string, ...unknown[]])[]; readonly steps: Readonly<Record<string, unknown>>; readonly completed: { readonly count: number } | null }
   | { readonly type: 'hello' | 'snapshot' | 'error' };
 
 interface Client {
@@ -92,7 +92,7 @@ async function open(url: string, tree: boolean, format: FeedFormat): Promise<Cli
     const msg = JSON.parse(data.toString()) as Frame;
     if (msg.type === 'events') count(client, msg.events);
     else if (msg.type === 'digest') {
-      client.events += msg.runs.length + Object.keys(msg.steps).length + msg.completed.length;
+      client.events += msg.runs.length + Object.keys(msg.steps).length + (msg.completed?.count ?? 0);
       for (const [id, , status] of msg.runs) if (FINISHED.has(status)) client.finished.add(id);
     } else if (msg.type === 'hello') {
       send(ws, { type: 'subscribe', target: { kind: 'runs' }, ...(format === 'digest' ? { digest: true } : {}) });

@@ -1,5 +1,4 @@
 import type { RunEvent, RunHandle } from '../workflow/index.js';
-import type { RunRecord } from '../store/index.js';
 import { runEventToInspector, summary } from './hub.js';
 import type { InspectorEvent } from './protocol.js';
 
@@ -31,7 +30,7 @@ interface RunSlot {
 interface Entry {
   readonly at: number;
   readonly run: RunEvent | null;
-  readonly event: InspectorEvent | null;
+  event: InspectorEvent | null;
   /** Actor events go to the tree's followers, circuits and the like to everyone subscribed. */
   readonly audience: 'tree' | 'all' | 'run';
   dropped: boolean;
@@ -55,6 +54,8 @@ export function inOverview(e: RunEvent): boolean {
 export class EventBatch {
   #entries: Entry[] = [];
   #slots = new Map<string, RunSlot>();
+  /** This batch's `actor.spawned` entries, by actor id. */
+  #spawned = new Map<string, Entry>();
   /** Whether some client takes the all-runs feed as events, and the runs some client follows. */
   #full = false;
   #followed: ReadonlySet<string> = new Set();
@@ -119,10 +120,24 @@ export class EventBatch {
     this.#entries.push(entry);
   }
 
-  /** Keep another event. */
+  /**
+   * Keep another event. An actor that comes and goes within the batch (a run of a few ms) is told
+   * once: by its `actor.spawned`, which carries its final status.
+   */
   add(event: InspectorEvent, at: number): void {
+    if (event.type === 'actor.stopped') {
+      const spawned = this.#spawned.get(event.id);
+      if (spawned !== undefined) {
+        const { actor } = spawned.event as Extract<InspectorEvent, { type: 'actor.spawned' }>;
+        spawned.event = { type: 'actor.spawned', actor: { ...actor, status: event.status } };
+        this.#spawned.delete(event.id);
+        return;
+      }
+    }
     const audience = event.type.startsWith('actor.') || event.type === 'supervisor.decision' ? 'tree' : 'all';
-    this.#entries.push({ at, run: null, event, audience, dropped: false, json: undefined });
+    const entry: Entry = { at, run: null, event, audience, dropped: false, json: undefined };
+    if (event.type === 'actor.spawned') this.#spawned.set(event.actor.id, entry);
+    this.#entries.push(entry);
   }
 
   /** The `events` frame for `feed` (null: nothing for it). Call {@link clear} after the last feed. */
@@ -142,120 +157,29 @@ export class EventBatch {
   clear(): void {
     this.#entries = [];
     this.#slots = new Map();
+    this.#spawned = new Map();
   }
 
   #json(entry: Entry): string {
     if (entry.json !== undefined) return entry.json;
     let json = '';
-    if (entry.event !== null) json = stamped(entry.at, JSON.stringify(entry.event));
+    if (entry.event !== null) json = stamped(entry.at, eventJson(entry.event));
     else for (const ev of runEventToInspector(entry.run!, undefined)) json += `${json === '' ? '' : ','}${stamped(entry.at, JSON.stringify(ev))}`;
     entry.json = json;
     return json;
   }
 }
 
-/** A run's part of one overview. */
-interface OverviewRun {
-  readonly runId: string;
-  /** Its status changed in this interval. */
-  status: boolean;
-  /** Once it finished (it changes no more): its record then, copied, so that the overview does not keep the whole run (its log, its actor) alive until the flush; null when it is not in this process. */
-  finished: RunRecord | null | undefined;
-  /** What the digest says of it, as JSON, made at the flush, once for every frame ('' when it is not in this process): its tuple, or its steps running now. */
-  json: string | undefined;
-}
-
 /**
- * The all-runs feed as an overview, gathered over a digest interval (longer than the events'
- * batches: an overview of a thousand runs need not change twenty times a second): per run, only
- * whether its status or its steps changed; per completed step, its duration. Nothing per event is
- * kept, and nothing is built until the flush. Framed as one `digest` frame per distinct set of
- * followed runs (a followed run is left out: its events come in full).
+ * An event as JSON. The tree's events, one or two per run, are written by hand (a third of the
+ * cost of `JSON.stringify` on their nested object), as `JSON.stringify` would write them.
  */
-export class Overview {
-  #runs = new Map<string, OverviewRun>();
-  #last: OverviewRun | undefined;
-  /** The steps completed in this interval (for the digests' rates): whose, and how long each took (NaN: unknown; a list of plain doubles). */
-  #doneRuns: string[] = [];
-  #doneMs: number[] = [];
-
-  constructor(readonly live: (runId: string) => RunHandle | undefined) {}
-
-  get size(): number {
-    return this.#runs.size;
-  }
-
-  /** Note a run's event the overview stands for (others are ignored). */
-  add(e: RunEvent): void {
-    if (!inOverview(e)) return;
-    // A step's end and the next step's start come one after the other: the run is often the last one.
-    let run = this.#last !== undefined && this.#last.runId === e.runId ? this.#last : this.#runs.get(e.runId);
-    if (run === undefined) {
-      run = { runId: e.runId, status: false, finished: undefined, json: undefined };
-      this.#runs.set(e.runId, run);
-    }
-    this.#last = run;
-    if (e.type === 'step.completed') {
-      this.#doneRuns.push(e.runId);
-      this.#doneMs.push(e.entry.durationMs ?? NaN);
-    } else if (e.type === 'run.status') {
-      run.status = true;
-      if (FINISHED.has(e.status)) run.finished = this.live(e.runId)?.status() ?? null;
-    }
-  }
-
-  /** The `digest` frame for a client following `followed` (null: nothing for it). Call {@link clear} after the last one. */
-  frame(followed: ReadonlySet<string>): string | null {
-    let completed = '';
-    for (let i = 0; i < this.#doneRuns.length; i++) {
-      if (followed.size === 0 || !followed.has(this.#doneRuns[i]!)) completed += `${completed === '' ? '' : ','}${ms(this.#doneMs[i]!)}`;
-    }
-    let runs = '';
-    let steps = '';
-    for (const run of this.#runs.values()) {
-      if (followed.size > 0 && followed.has(run.runId)) continue;
-      const json = this.#json(run);
-      if (json === '') continue;
-      if (run.status) runs += `${runs === '' ? '' : ','}${json}`;
-      else steps += `${steps === '' ? '' : ','}${json}`;
-    }
-    if (runs === '' && steps === '' && completed === '') return null;
-    return `{"type":"digest","at":${Date.now()},"runs":[${runs}],"steps":{${steps}},"completed":[${completed}]}`;
-  }
-
-  clear(): void {
-    this.#runs = new Map();
-    this.#last = undefined;
-    this.#doneRuns = [];
-    this.#doneMs = [];
-  }
-
-  #json(run: OverviewRun): string {
-    if (run.json === undefined) {
-      if (run.finished !== undefined) run.json = run.finished === null ? '' : runTuple(run.finished, []);
-      else {
-        const handle = this.live(run.runId);
-        if (handle === undefined) run.json = '';
-        else if (run.status) run.json = runTuple(handle.status(), handle.pendingApprovals());
-        else run.json = `${JSON.stringify(run.runId)}:${list(handle.currentSteps())}`;
-      }
-    }
-    return run.json;
-  }
-}
-
-/**
- * A run as a digest shows it, as JSON: `[id, workflow, status, createdAt, updatedAt, headSeq,
- * currentSteps, pendingApprovals]` and `parentRunId` last when it has one (docs/inspector-protocol.md).
- */
-function runTuple(r: RunRecord, approvals: readonly string[]): string {
-  const head = `[${JSON.stringify(r.id)},${JSON.stringify(r.workflow)},"${r.status}",${r.createdAt},${r.updatedAt},${r.headSeq},${list(r.currentSteps)},${list(approvals)}`;
-  return r.parentRunId === undefined ? `${head}]` : `${head},${JSON.stringify(r.parentRunId)}]`;
-}
-
-/** A list of names as JSON (most are empty). */
-function list(names: readonly string[]): string {
-  return names.length === 0 ? '[]' : JSON.stringify(names);
+function eventJson(e: InspectorEvent): string {
+  if (e.type === 'actor.stopped') return `{"type":"actor.stopped","id":${JSON.stringify(e.id)},"status":"${e.status}"}`;
+  if (e.type !== 'actor.spawned') return JSON.stringify(e);
+  const a = e.actor;
+  const parent = a.parent === undefined ? '' : `,"parent":${JSON.stringify(a.parent)}`;
+  return `{"type":"actor.spawned","actor":{"id":${JSON.stringify(a.id)},"name":${JSON.stringify(a.name)},"kind":"${a.kind}","status":"${a.status}"${parent}}}`;
 }
 
 function stamped(at: number, event: string): string {
@@ -277,9 +201,4 @@ function wants(feed: Feed, entry: Entry): boolean {
  */
 function followed(feed: Feed, entry: Entry): boolean {
   return entry.run !== null && entry.run.type === 'step.started' && feed.followed.has(entry.run.runId);
-}
-
-/** A duration for the digest: to the µs (null: unknown, NaN). */
-function ms(durationMs: number): string {
-  return Number.isNaN(durationMs) ? 'null' : String(Math.round(durationMs * 1000) / 1000);
 }

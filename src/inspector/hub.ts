@@ -10,6 +10,8 @@ import { entrySummary, type ActorInfo, type InspectorEvent, type RunSummary, typ
  * {@link runEventToInspector} turns one into the protocol's events.
  */
 export interface HubListener {
+  /** Whether it wants each step's routine events of every run (`RunListenOptions.perStep`); read when it starts listening. */
+  readonly perStep: boolean;
   /** A run's event (`at`: epoch ms). */
   run(event: RunEvent, at: number): void;
   /** Any other event: actors, supervision, circuits. */
@@ -35,6 +37,9 @@ export class InspectorHub {
   readonly #actors = new Map<string, ActorInfo>();
   readonly #stopped: string[] = [];
   #detach: (() => void) | null = null;
+  /** The runtime-wide run listener, and whether it takes each step's routine events. */
+  #offRuns: (() => void) | null = null;
+  #perStep = false;
   #unwatchTree: (() => void) | null = null;
 
   constructor(readonly runtime: TroupeRuntime) {}
@@ -43,9 +48,11 @@ export class InspectorHub {
   listen(listener: HubListener): () => void {
     this.#listeners.add(listener);
     if (this.#detach === null) this.#attach();
+    this.#listenToRuns();
     return () => {
       this.#listeners.delete(listener);
       if (this.#listeners.size === 0) this.#detachAll();
+      else this.#listenToRuns();
     };
   }
 
@@ -116,8 +123,16 @@ export class InspectorHub {
     }
   }
 
+  /** (Re)subscribe to the runs' events, with each step's routine events only while some listener wants them. */
+  #listenToRuns(): void {
+    const perStep = [...this.#listeners].some((l) => l.perStep);
+    if (this.#offRuns !== null && perStep === this.#perStep) return;
+    this.#offRuns?.();
+    this.#perStep = perStep;
+    this.#offRuns = this.runtime.on((e) => this.#onRunEvent(e), { perStep });
+  }
+
   #attach(): void {
-    const offRuns = this.runtime.on((e) => this.#onRunEvent(e));
     const offSupervision = this.runtime.agents.onEvent((e) => {
       const decision = e.type === 'child.restarted' ? 'restarted' : e.type === 'child.failed' ? 'failed' : e.type === 'child.stopped' ? 'stopped' : e.type === 'supervisor.escalated' ? 'escalated' : 'started';
       const error = 'error' in e ? describe(e.error) : undefined;
@@ -132,7 +147,8 @@ export class InspectorHub {
     });
     const offCircuit = this.runtime.dispatcher.onCircuit((agent, state) => this.#emit({ type: 'circuit.changed', agent, state }));
     this.#detach = () => {
-      offRuns();
+      this.#offRuns?.();
+      this.#offRuns = null;
       offSupervision();
       offCircuit();
       this.watchTree(false);

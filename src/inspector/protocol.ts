@@ -1,5 +1,5 @@
 /**
- * The inspector protocol (version 1): JSON messages over the WebSocket at `/inspect`. Documented in
+ * The inspector protocol (version 2): JSON messages over the WebSocket at `/inspect`. Documented in
  * docs/inspector-protocol.md. The server speaks first (`hello`); a client subscribes to all runs,
  * one run or the actor tree, gets a `snapshot`, then batches of `events` as they happen; an operator-scoped
  * client may send `command`s, each answered by an `ack` (idempotent by command id).
@@ -8,7 +8,7 @@ import type { ErrorValue } from '../errors/index.js';
 import type { ContextEntry, RunStatus } from '../store/index.js';
 
 /** The protocol version this server speaks. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The WebSocket subprotocol a client offers (a browser offers it beside `troupe.token.<token>`); the server selects it. */
 export const PROTOCOL_NAME = 'troupe.v1';
@@ -132,7 +132,8 @@ export type DigestRun =
 /**
  * The all-runs feed as an overview, for a client that subscribed to it with `digest: true`: sent at
  * most every digest interval (250 ms by default), it stands for the runs' `run.state`,
- * `step.started` (first attempts) and `step.completed` events, which such a client does not get.
+ * `step.started` (first attempts) and `step.completed` events, which such a client does not get
+ * (and which the runtime then does not even build: a digest costs the runs nothing per step).
  * Everything else its subscriptions want — the all-runs feed's rarer events (retries, failures,
  * time-outs, approvals), followed runs (in full, left out of the overview), the tree, circuits —
  * comes in `events` frames, every flush interval (50 ms by default), as for any client.
@@ -145,8 +146,23 @@ export interface Digest {
   readonly runs: readonly DigestRun[];
   /** Runs whose current steps changed since the last digest (and whose status did not): run id → its steps running now. */
   readonly steps: Readonly<Record<string, readonly string[]>>;
-  /** Durations (ms; null: unknown) of the steps that completed since the last digest, for rates and percentiles. */
-  readonly completed: readonly (number | null)[];
+  /** The steps of every run (followed ones too) that completed since the last digest, for rates and percentiles; null for none. */
+  readonly completed: DigestSteps | null;
+}
+
+/**
+ * Steps completed in a digest interval: how many, how many failed, and their durations as a
+ * histogram — `counts[i]` steps took at most `le[i]` ms (and more than `le[i - 1]`), the last count
+ * more than every bound. From the runtime's `troupe_step_duration_seconds` histogram (its
+ * buckets), so that counting them costs the steps nothing.
+ */
+export interface DigestSteps {
+  readonly count: number;
+  readonly failed: number;
+  /** Upper bounds, ms. */
+  readonly le: readonly number[];
+  /** One more than `le`. */
+  readonly counts: readonly number[];
 }
 
 /** What a subscription starts with. */

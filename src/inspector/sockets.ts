@@ -2,8 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isTroupeError, toErrorValue, type ErrorValue } from '../errors/index.js';
-import { EventBatch, Overview, type Feed } from './batch.js';
-import { InspectorHub } from './hub.js';
+import { EventBatch, type Feed } from './batch.js';
+import { RunFollows } from './follows.js';
+import { Overview } from './overview.js';
+import { InspectorHub, type HubListener } from './hub.js';
 import { runCommand } from './commands.js';
 import {
   MAX_CLIENT_MESSAGE_BYTES,
@@ -81,6 +83,10 @@ export class InspectorSockets {
   readonly #batch: EventBatch;
   /** The all-runs feed's overview since the last digest, framed once per distinct set of followed runs. */
   readonly #overview: Overview;
+  /** The followed runs' own subscriptions (their step events, which the runtime-wide listener may not take). */
+  readonly #follows: RunFollows;
+  /** Whether the runtime-wide listener takes each step's routine events (some client takes the all-runs feed as events). */
+  #perStep = false;
   /** What some client wants: the all-runs feed (as a digest), the tree, the runs followed. */
   #anyRuns = false;
   #anyDigest = false;
@@ -96,7 +102,9 @@ export class InspectorSockets {
   constructor(readonly options: InspectorSocketOptions) {
     this.hub = new InspectorHub(options.runtime);
     this.#batch = new EventBatch((runId) => this.hub.live(runId));
-    this.#overview = new Overview((runId) => this.hub.live(runId));
+    const runtime = options.runtime;
+    this.#overview = new Overview({ live: (runId) => this.hub.live(runId), active: () => runtime.activeRuns(), stepTotals: () => runtime.metrics.stepTotals() });
+    this.#follows = new RunFollows((runId) => this.hub.live(runId), (e, at) => this.#batch.addRun(e, at));
     this.#o = {
       version: options.version,
       maxClients: options.maxClients ?? 64,
@@ -143,8 +151,10 @@ export class InspectorSockets {
   async close(): Promise<void> {
     clearInterval(this.#heartbeat);
     this.#stopTimers();
+    this.#flush(); // what was gathered goes out before the close frames
     this.#unlisten?.();
     this.#unlisten = null;
+    this.#follows.close();
     // Each client gets a clean close; one that has not closed within the grace is terminated.
     const closed = [...this.#clients].map((c) => new Promise<void>((resolve) => c.ws.once('close', () => resolve())));
     for (const c of this.#clients) c.ws.close(1001, 'server shutting down');
@@ -266,38 +276,55 @@ export class InspectorSockets {
     this.#anyTree = [...this.#clients].some((c) => c.feed.tree);
     this.#followed.clear();
     for (const c of this.#clients) for (const runId of c.feed.followed) this.#followed.add(runId);
-    this.#batch.interest(
-      [...this.#clients].some((c) => c.feed.runs && !c.feed.digest),
-      this.#followed,
-    );
-    // XState's inspection (an event per transition of every actor) only while someone follows the tree.
-    this.hub.watchTree(this.#anyTree);
-    if (wanted && this.#unlisten === null) {
-      this.#unlisten = this.hub.listen({
-        // Kept only if some client wants it: a context entry (with its output, the largest event)
-        // goes to that run's followers only; the all-runs feed carries states, steps and approvals.
-        run: (e, at) => {
-          if (this.#followed.has(e.runId) || (this.#anyRuns && e.type !== 'entry.appended')) {
-            this.#batch.addRun(e, at);
-            if (this.#anyDigest) this.#overview.add(e);
-          }
-        },
-        event: (e, at) => {
-          if (e.type.startsWith('actor.') || e.type === 'supervisor.decision' ? this.#anyTree : true) this.#batch.add(e, at);
-        },
-      });
-      this.#flushTimer = setInterval(() => this.#flushEvents(), this.#o.flushMs);
-      this.#flushTimer.unref();
-      // Events first: a digest's overview is never older than the events sent before it.
-      this.#digestTimer = setInterval(() => this.#flush(), this.#o.digestFlushMs);
-      this.#digestTimer.unref();
+    const full = [...this.#clients].some((c) => c.feed.runs && !c.feed.digest);
+    this.#batch.interest(full, this.#followed);
+    // Each step's events of every run only for a client that takes the all-runs feed as events: a
+    // changed need swaps the listener (the new one first, so that the hub stays attached).
+    if (wanted && (this.#unlisten === null || full !== this.#perStep)) {
+      const old = this.#unlisten;
+      this.#perStep = full;
+      this.#unlisten = this.hub.listen(this.#listener(full));
+      old?.();
+      if (old === null) {
+        this.#flushTimer = setInterval(() => this.#flushEvents(), this.#o.flushMs);
+        this.#flushTimer.unref();
+        // Events first: a digest's overview is never older than the events sent before it.
+        this.#digestTimer = setInterval(() => this.#flush(), this.#o.digestFlushMs);
+        this.#digestTimer.unref();
+      }
     } else if (!wanted && this.#unlisten !== null) {
       this.#unlisten();
       this.#unlisten = null;
       this.#stopTimers();
       this.#flush();
     }
-    if (!this.#anyDigest) this.#overview.clear();
+    this.#follows.set(wanted ? this.#followed : new Set());
+    if (this.#anyDigest) this.#overview.start();
+    else this.#overview.stop();
+    // XState's inspection (an event per transition of every actor) only while someone follows the tree.
+    this.hub.watchTree(this.#anyTree);
+  }
+
+  #listener(perStep: boolean): HubListener {
+    return {
+      perStep,
+      run: (e, at) => {
+        if (this.#followed.has(e.runId)) {
+          if (this.#follows.has(e.runId)) return; // its own subscription brings it
+          this.#follows.attach(e.runId); // it started after it was followed: its own subscription from now on
+          this.#batch.addRun(e, at);
+          return;
+        }
+        // A context entry (with its output, the largest event) goes to that run's followers only;
+        // the all-runs feed carries states, steps and approvals.
+        if (!this.#anyRuns || e.type === 'entry.appended') return;
+        this.#batch.addRun(e, at);
+        if (this.#anyDigest) this.#overview.add(e);
+      },
+      event: (e, at) => {
+        if (e.type.startsWith('actor.') || e.type === 'supervisor.decision' ? this.#anyTree : true) this.#batch.add(e, at);
+      },
+    };
   }
 
   #stopTimers(): void {
@@ -326,7 +353,6 @@ export class InspectorSockets {
 
   /** Send each digest client the overview since the last one (the same frame to clients that follow the same runs). */
   #flushOverview(): void {
-    if (this.#overview.size === 0) return;
     try {
       this.#fanOut((c) => (c.feed.digest ? c.followedKey : null), (c) => this.#overview.frame(c.feed.followed));
     } finally {

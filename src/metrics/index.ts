@@ -5,4 +5,4 @@
 export { METRICS, NODE_METRICS, PROM_CLIENT_PULL_COLLECTORS, PROM_CLIENT_REPLACED_COLLECTORS, type MetricKey, type MetricName, type MetricSpec, type MetricType } from './catalog.js';
 export { RuntimeMetrics } from './runtime-metrics.js';
 export { registerNodeMetrics, promClientDefaultNames } from './node-metrics.js';
-export type { Metrics, MetricSources } from './types.js';
+export type { Metrics, MetricSources, StepTotals } from './types.js';

@@ -4,7 +4,7 @@ import type { RunStatus } from '../store/index.js';
 import { METRICS, type MetricSpec } from './catalog.js';
 import { registerNodeMetrics } from './node-metrics.js';
 import { SeriesHistogram, type HistogramSeries } from './series-histogram.js';
-import type { Metrics, MetricSources } from './types.js';
+import type { Metrics, MetricSources, StepTotals } from './types.js';
 
 const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCodes));
 const LIVE_STATES = ['running', 'waiting-approval', 'paused'] as const satisfies readonly RunStatus[];
@@ -92,6 +92,19 @@ export class RuntimeMetrics implements Metrics {
   /** Every metric, in the Prometheus text format. */
   text(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  stepTotals(): StepTotals {
+    const h = this.#stepDuration;
+    const counts = new Float64Array(h.bounds.length + 1);
+    let count = 0;
+    let failed = 0;
+    for (const s of h.all) {
+      for (let i = 0; i < counts.length; i++) counts[i]! += s.counts[i]!;
+      count += s.count;
+      if (s.labels.outcome !== 'ok') failed += s.count;
+    }
+    return { bounds: h.bounds, counts, count, failed };
   }
 
   /**

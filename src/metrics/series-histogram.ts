@@ -90,6 +90,16 @@ export class SeriesHistogram {
     return s;
   }
 
+  /** The bounds of the buckets (the histogram's unit). */
+  get bounds(): readonly number[] {
+    return this.#bounds;
+  }
+
+  /** Every series, in creation order (read-only: for sums over them). */
+  get all(): readonly HistogramSeries[] {
+    return this.#series;
+  }
+
   /** Zero every series (they stay bound). */
   reset(): void {
     for (const s of this.#series) s.zero();

@@ -23,6 +23,19 @@ export interface Metrics {
   readonly contentType: string;
   /** Every metric, in the Prometheus text format (what `GET /metrics` serves). Reads live gauges now. */
   text(): Promise<string>;
+  /** Every step so far, over all agents and outcomes: `troupe_step_duration_seconds` summed over its series. */
+  stepTotals(): StepTotals;
+}
+
+/** The step-duration histogram summed over its series (agents, capabilities, outcomes). */
+export interface StepTotals {
+  /** The buckets' upper bounds, in seconds. */
+  readonly bounds: readonly number[];
+  /** Steps per bucket (not cumulative); one more than `bounds`, the last above every bound. */
+  readonly counts: Float64Array;
+  readonly count: number;
+  /** Of which failed (any outcome but `ok`). */
+  readonly failed: number;
 }
 
 /**

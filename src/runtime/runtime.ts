@@ -5,7 +5,7 @@ import { Pools, type PoolStats } from '../pool/index.js';
 import { TroupeError } from '../errors/index.js';
 import type { Duration } from '../util/index.js';
 import { LmdbStore, MemoryStore, genesisHash, verifyChain, type ChainCheck, type RunRecord, type Store } from '../store/index.js';
-import { ResponseCache, type CompiledWorkflow, loadWorkflowFile, type LoadedWorkflow, RunCore, type RunEnv, type WorkflowDefinition } from '../workflow/index.js';
+import { ResponseCache, type CompiledWorkflow, isPerStepEvent, loadWorkflowFile, type LoadedWorkflow, RunCore, type RunEnv, type RunListenOptions, type WorkflowDefinition } from '../workflow/index.js';
 import { AgentHost } from './agent-host.js';
 import { recoverRuns, type RecoveryOutcome } from './recovery.js';
 import { forkRun } from './fork.js';
@@ -73,8 +73,22 @@ export class TroupeRuntime implements Runtime {
   readonly #stop = new AbortController();
   readonly #runs = new Map<string, RunCore>();
   readonly #finished = new Map<string, RunCore>();
-  readonly #listeners = new Set<(e: RunEvent) => void>();
-  readonly #env: RunEnv;
+  /** Runtime-wide run listeners, and whether each wants every step's routine events. */
+  readonly #listeners = new Map<(e: RunEvent) => void, boolean>();
+  // One function for the runs to call (they test `env.emit`, or `env.perStep`, before building an
+  // event); a throwing listener does not stop the others.
+  readonly #emitAll = (e: RunEvent): void => {
+    const perStep = isPerStepEvent(e);
+    for (const [l, wants] of this.#listeners) {
+      if (perStep && !wants) continue;
+      try {
+        l(e);
+      } catch {
+        // a listener must not break a run
+      }
+    }
+  };
+  readonly #env: { -readonly [K in keyof RunEnv]: RunEnv[K] };
   readonly #now: () => number;
   #stopping: Promise<void> | null = null;
   readonly #ownsStore: boolean;
@@ -107,7 +121,6 @@ export class TroupeRuntime implements Runtime {
       hasAgent: (id) => this.agents.agent(id) !== undefined,
       hasCapability: (c) => this.agents.withCapability(c).length > 0,
     });
-    const listeners = this.#listeners;
     this.#env = {
       dispatcher: this.dispatcher,
       store: this.store,
@@ -115,13 +128,8 @@ export class TroupeRuntime implements Runtime {
       policy: options.policy ?? 'round-robin',
       runs: this.tree.workflows,
       autoApprove: options.autoApprove ?? false,
-      get emit() {
-        return listeners.size === 0
-          ? null
-          : (e: RunEvent) => {
-              for (const l of listeners) l(e);
-            };
-      },
+      emit: null, // #emitAll while someone listens
+      perStep: false,
       finished: (run) => this.#onFinished(run),
       child: (parent, step, wf, input) => this.#child(parent, step, wf, input),
       cacheFor: (agentId) => {
@@ -265,11 +273,25 @@ export class TroupeRuntime implements Runtime {
     return this.pools.stats();
   }
 
-  /** Observe every run's events (metrics, inspector). Returns the unsubscribe function. */
-  on(listener: (event: RunEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+  /**
+   * Observe every run's events (metrics, inspector); with `{ perStep: false }`, all but each step's
+   * routine events, which then cost the runs nothing (see {@link RunListenOptions}). Returns the
+   * unsubscribe function.
+   */
+  on(listener: (event: RunEvent) => void, options: RunListenOptions = {}): () => void {
+    this.#listeners.set(listener, options.perStep ?? true);
+    this.#listened();
+    return () => {
+      this.#listeners.delete(listener);
+      this.#listened();
+    };
   }
+
+  #listened(): void {
+    this.#env.emit = this.#listeners.size === 0 ? null : this.#emitAll;
+    this.#env.perStep = [...this.#listeners.values()].some(Boolean);
+  }
+
 
   stop(options: { timeoutMs?: number } = {}): Promise<void> {
     this.#stopping ??= this.#doStop(options.timeoutMs ?? 5_000);

@@ -5,7 +5,7 @@ import type { Metrics } from '../metrics/index.js';
 import type { AgentSupervision } from './agent-host.js';
 import type { RunHandle, WorkflowDefinition } from '../workflow/index.js';
 
-export type { RunEvent, RunHandle } from '../workflow/index.js';
+export type { RunEvent, RunHandle, RunListenOptions } from '../workflow/index.js';
 
 /** Options of `createRuntime`. */
 export interface RuntimeOptions {

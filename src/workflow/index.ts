@@ -23,6 +23,7 @@ export type {
   WorkflowStep,
   RunEvent,
   RunHandle,
+  RunListenOptions,
 } from './types.js';
 export { RESERVED_NAMES, STEP_ID_PATTERN, checkJsonSchema, escapePointer, validateWorkflowSchema, workflowSchema } from './schema.js';
 export {
@@ -64,6 +65,7 @@ export {
 } from './builder.js';
 export { compileWorkflow, type CompiledWorkflow, type CompiledStep, type CompiledCall, type CompiledBranch } from './compile.js';
 export { RunCore, type RunEnv } from './run.js';
+export { isPerStepEvent } from './run-env.js';
 export { runsLogic, type RunsEvent } from './runs-actor.js';
 export { ContextLog, applyEntry, applyEntries, viewOf, type ContextView, type EntryDraft } from './context.js';
 export type { RunMachine, RunMachineEvent, MachineCore } from './machine.js';

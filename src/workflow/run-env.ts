@@ -16,8 +16,10 @@ export interface RunEnv {
   readonly autoApprove: boolean;
   /** The parent of root run actors (they share its actor system); null makes each run a root actor. */
   readonly runs: AnyActorRef | null;
-  /** Runtime-wide event sink (metrics, inspector); called only when someone listens. */
+  /** Runtime-wide event sink (metrics, inspector); null when nobody listens. */
   readonly emit: ((event: RunEvent) => void) | null;
+  /** Some runtime-wide listener wants each step's routine events ({@link isPerStepEvent}): only then are they built. */
+  readonly perStep: boolean;
   /** A run finished (completed, failed or cancelled). */
   finished(run: RunCore): void;
   /** Create a child run for a `workflow:` step. */
@@ -35,6 +37,11 @@ export function runError(run: Pick<RunCore, 'id' | 'workflow'>, status: RunStatu
     cause: fromErrorValue(error),
     data: { runId: run.id, error },
   });
+}
+
+/** One of a step's routine events, which runtime-wide listeners get only when they ask for them (`RunListenOptions.perStep`). */
+export function isPerStepEvent(e: RunEvent): boolean {
+  return e.type === 'step.completed' || e.type === 'entry.appended' || (e.type === 'step.started' && e.attempt === 1);
 }
 
 /** Call a listener; a throw is swallowed (listeners must not break a run). */

@@ -66,7 +66,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     this.log = new ContextLog(record, env.store, env.now, record.input);
     if (wf.definition.durability) this.log.appendOptions = { durability: wf.definition.durability };
     this.log.onAppend = (entry) => {
-      if (this.env.emit !== null || this.#listeners) this.#emit({ type: 'entry.appended', runId: this.id, entry });
+      if (this.env.perStep || this.#listeners) this.#emit({ type: 'entry.appended', runId: this.id, entry });
     };
     if (ready) {
       // A sub-run: its input and record are written before any step runs.
@@ -210,7 +210,8 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   }
 
   started(step: string, agent: string, attempt: number): void {
-    if (this.#listeners !== null || this.env.emit) this.#emit({ type: 'step.started', runId: this.id, step, agent, attempt });
+    // A first attempt is a routine event (built only for someone who wants those); a retry always is one to tell.
+    if (this.#listeners !== null || (attempt === 1 ? this.env.perStep : this.env.emit !== null)) this.#emit({ type: 'step.started', runId: this.id, step, agent, attempt });
   }
 
   // ---- MachineCore -----------------------------------------------------------------------
@@ -329,7 +330,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   }
 
   #completed(entry: ContextEntry): void {
-    if (this.#listeners !== null || this.env.emit) this.#emit({ type: 'step.completed', runId: this.id, entry });
+    if (this.#listeners !== null || this.env.perStep) this.#emit({ type: 'step.completed', runId: this.id, entry });
   }
 
   async #afterOutput(step: CompiledStep, output: unknown): Promise<void> {
@@ -533,7 +534,8 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   #emit(event: RunEvent): void {
     // A throwing listener must not break the run.
     if (this.#listeners) for (const l of this.#listeners) safely(l, event);
-    if (this.env.emit) safely(this.env.emit, event);
+    const emit = this.env.emit;
+    if (emit !== null) safely(emit, event);
   }
 }
 

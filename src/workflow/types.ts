@@ -182,6 +182,18 @@ export type RunEvent =
   /** Any entry sealed into the run's log (step, error, approval, compensation, operator), with its hash. */
   | { readonly type: 'entry.appended'; readonly runId: string; readonly entry: ContextEntry };
 
+/** Options of `runtime.on()`. */
+export interface RunListenOptions {
+  /**
+   * Whether the listener also gets each step's routine events: `step.started` of a first attempt,
+   * `step.completed` and `entry.appended`. Runs build those only while some listener wants them,
+   * so a listener without them costs nothing per step; it still gets every `run.status`, retries
+   * (`step.started` of a later attempt), failures, approvals, compensations and operator entries.
+   * @defaultValue true
+   */
+  readonly perStep?: boolean;
+}
+
 /** Who acts on a run (recorded in its log as an `operator` entry). */
 export interface OperatorInfo {
   /** @defaultValue 'api' */

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { createRuntime, defineAgent, type TroupeRuntime } from '../../src/index.js';
 import { InspectorSockets, type ClientIdentity } from '../../src/inspector/sockets.js';
@@ -74,7 +74,7 @@ describe('the inspector WebSocket', () => {
   it('says hello with the protocol version and the client scope', async () => {
     const h = await harness();
     const c = await connect(h.url);
-    expect(await c.next((m) => m.type === 'hello')).toMatchObject({ protocol: 1, scope: 'operator', server: { name: 'troupe', version: 'test' } });
+    expect(await c.next((m) => m.type === 'hello')).toMatchObject({ protocol: 2, scope: 'operator', server: { name: 'troupe', version: 'test' } });
   });
 
   it('streams runs live after a snapshot: steps, the approval wait; a followed run also gets its context entries with their hash', async () => {
@@ -227,11 +227,26 @@ describe('the inspector WebSocket', () => {
     expect(byName(/^workflows#\d+$/)).toMatchObject({ kind: 'supervisor' });
     expect(byName(/^agent:echo#\d+$/)).toMatchObject({ kind: 'supervisor' });
     expect(byName(/^echo#0#\d+$/)).toMatchObject({ kind: 'agent-instance', status: 'active' });
-    const run = await h.rt.start('quick', {});
+    const run = await h.rt.start('gated', { n: 1 });
     const spawned = await c.next(isEvent('actor.spawned', (e) => e.actor.name === run.id));
-    expect(spawned.event.actor.kind).toBe('run');
+    expect(spawned.event.actor).toMatchObject({ kind: 'run', status: 'active' });
+    run.approve('draft');
     await run.result();
-    await c.next(isEvent('actor.stopped', (e) => e.id === spawned.event.actor.id));
+    await c.next(isEvent('actor.stopped', (e) => e.id === spawned.event.actor.id && e.status === 'done'));
+  });
+
+  it('an actor that comes and goes within a batch is told once, by its spawn carrying its final status', async () => {
+    const h = await harness({ flushMs: 60_000, digestFlushMs: 60_000 }); // one batch: sent when the subscription changes
+    const c = await connect(h.url);
+    c.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'tree' } }));
+    await c.next((m) => m.type === 'snapshot');
+    const run = await h.rt.start('quick', {});
+    await run.result();
+    c.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'runs' } })); // flushes the batch
+    const spawned = await c.next(isEvent('actor.spawned', (e) => e.actor.name === run.id));
+    expect(spawned.event.actor).toMatchObject({ kind: 'run', status: 'done' });
+    await c.next((m) => m.type === 'snapshot' && m.target.kind === 'runs');
+    expect(c.messages.some((m) => m.type === 'event' && m.event.type === 'actor.stopped' && m.event.id === spawned.event.actor.id)).toBe(false);
   });
 
   describe('per batch', () => {
@@ -273,8 +288,16 @@ describe('the inspector WebSocket', () => {
       const [id, workflow, status, createdAt, updatedAt, headSeq, currentSteps, pendingApprovals, ...rest] = digest.runs.find((r: any) => r[0] === runs[0]!.id);
       expect({ id, workflow, status, currentSteps, pendingApprovals, rest }).toEqual({ id: runs[0]!.id, workflow: 'quick', status: 'completed', currentSteps: [], pendingApprovals: [], rest: [] });
       expect([createdAt, updatedAt, headSeq].every((n) => typeof n === 'number')).toBe(true);
-      expect(digest.completed).toHaveLength(3);
-      expect(digest.completed.every((d: unknown) => typeof d === 'number')).toBe(true);
+      // Every step of every run (the followed one's too), as a histogram of the runtime's buckets, from the metrics.
+      const { le, counts, count, failed } = digest.completed;
+      expect(le).toEqual([0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 120000, 300000]);
+      expect(counts).toHaveLength(le.length + 1);
+      expect(counts.reduce((a: number, b: number) => a + b, 0)).toBe(count);
+      expect(failed).toBe(0);
+      const total = h.rt.metrics.stepTotals().count;
+      const counted = () => c.messages.filter((m) => m.type === 'digest').reduce((n, m) => n + (m.completed?.count ?? 0), 0);
+      await vi.waitFor(() => expect(counted()).toBe(total), { timeout: 3_000 });
+      expect(total).toBeGreaterThanOrEqual(4); // 3 one-step runs and the followed run's steps
       expect(digest).not.toHaveProperty('events');
       // The followed run: its events in full (its log too), in events frames, not in the overview.
       await c.next(isEvent('run.state', (e) => e.run.id === followed.id && e.run.status === 'completed'));
@@ -379,7 +402,7 @@ describe('the inspector WebSocket', () => {
     c.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'tree' } }));
     await c.next((m) => m.type === 'snapshot');
     expect(await runOnce()).toEqual(unwatched);
-    await c.next(isEvent('actor.stopped'));
+    await c.next(isEvent('actor.spawned', (e) => e.actor.kind === 'run'));
     c.ws.send(JSON.stringify({ type: 'unsubscribe', target: { kind: 'tree' } }));
     await c.next((m) => m.type === 'unsubscribed');
     expect(await runOnce()).toEqual(unwatched);

@@ -70,6 +70,35 @@ describe('createRuntime', () => {
     expect(events.at(-1)).toMatchObject({ type: 'run.status', runId: run.id, status: 'completed' });
   });
 
+  it("a listener with { perStep: false } gets run states, retries and failures but no step's routine events; others still get them all", async () => {
+    let calls = 0;
+    const flaky = defineAgent({ id: 'flaky', retry: { max: 1, base: '1ms', jitter: false }, circuitBreaker: false, execute: () => (calls++ === 0 ? Promise.reject(new Error('once')) : 'ok') });
+    const broken = defineAgent({ id: 'broken', retry: { max: 0 }, circuitBreaker: false, execute: () => Promise.reject(new Error('always')) });
+    rt = await createRuntime({ agents: [echo(), flaky, broken] });
+    const coarse: RunEvent[] = [];
+    const all: RunEvent[] = [];
+    const offCoarse = rt.on((e) => coarse.push(e), { perStep: false });
+    const offThrowing = rt.on(() => {
+      throw new Error('a listener that throws');
+    });
+    const offAll = rt.on((e) => all.push(e));
+    const ok = await rt.start({ name: 'ok', steps: { a: { agent: 'echo', next: 'b' }, b: { agent: 'flaky' } } }, {});
+    await ok.result();
+    const bad = await rt.start({ name: 'bad', steps: { a: { agent: 'broken' } } }, {});
+    await rejectionOf(bad.result());
+    const types = (events: RunEvent[], runId: string) => events.filter((e) => e.runId === runId).map((e) => (e.type === 'step.started' ? `${e.type}#${e.attempt}` : e.type));
+    expect(types(coarse, ok.id)).toEqual(['run.status', 'step.started#2', 'run.status']);
+    expect(types(coarse, bad.id)).toEqual(['run.status', 'step.failed', 'run.status']);
+    expect(types(all, ok.id)).toEqual(['run.status', 'step.started#1', 'entry.appended', 'step.completed', 'step.started#1', 'step.started#2', 'entry.appended', 'step.completed', 'run.status']);
+    // Without a listener that wants them, the runs no longer make them: the coarse listener sees the same.
+    offAll();
+    offThrowing();
+    const again = await rt.start({ name: 'again', steps: { a: { agent: 'echo' } } }, {});
+    await again.result();
+    expect(types(coarse, again.id)).toEqual(['run.status', 'run.status']);
+    offCoarse();
+  });
+
   it('finds a run by id with getRun, and throws TROUPE_RUN_NOT_FOUND for an unknown one', async () => {
     rt = await createRuntime({ agents: [echo()] });
     const run = await rt.start({ name: 'g', steps: { s: { agent: 'echo' } } }, {}, { runId: 'my-run' });

@@ -1,14 +1,19 @@
 // Live metrics the page computes from the event stream itself (steps/s, p99 step duration over a
-// sliding window), and the queue depths it reads from `GET /metrics` when the server has them.
+// sliding window; from the digests' histograms when it takes the all-runs feed as digests), and the queue depths it reads from `GET /metrics` when the server has them.
 // No DOM here.
 
 /** How far back steps/s and p99 look. */
 export const WINDOW_MS = 60_000;
 
-/** Finished steps of the last minute: their completion time and duration. */
+/**
+ * Finished steps of the last minute: each one as an event told it (completion time, duration), or
+ * counted by a digest (how many, how many failed, and their durations as a histogram).
+ */
 export class StepWindow {
   /** @type {{ at: number, durationMs: number | undefined, failed: boolean }[]} */
   #steps = [];
+  /** @type {{ at: number, count: number, failed: number, le: number[], counts: number[] }[]} */
+  #digests = [];
   #since;
 
   /** @param {number} since - when the page started watching (a rate is over what it saw). */
@@ -26,17 +31,41 @@ export class StepWindow {
     this.#prune(at);
   }
 
+  /**
+   * A digest's `completed`: the steps since the previous digest, their durations as a histogram.
+   * @param {number} at
+   * @param {{ count: number, failed: number, le: number[], counts: number[] }} completed
+   */
+  recordDigest(at, completed) {
+    this.#digests.push({ at, ...completed });
+    this.#prune(at);
+  }
+
   /** @param {number} now */
   stats(now) {
     this.#prune(now);
     const seconds = Math.max(1, Math.min(WINDOW_MS, now - this.#since)) / 1000;
     const durations = this.#steps.flatMap((s) => (s.durationMs === undefined ? [] : [s.durationMs]));
+    const steps = this.#steps.length + this.#digests.reduce((n, d) => n + d.count, 0);
     return {
-      steps: this.#steps.length,
-      failed: this.#steps.filter((s) => s.failed).length,
-      stepsPerSecond: this.#steps.length / seconds,
-      p99Ms: percentile(durations, 99),
+      steps,
+      failed: this.#steps.filter((s) => s.failed).length + this.#digests.reduce((n, d) => n + d.failed, 0),
+      stepsPerSecond: steps / seconds,
+      p99Ms: this.#digests.length === 0 ? percentile(durations, 99) : this.#histogramP99(durations),
     };
+  }
+
+  /** The p99 over the digests' histograms and the steps told one by one, put in the same buckets. */
+  #histogramP99(/** @type {number[]} */ durations) {
+    const le = this.#digests[this.#digests.length - 1].le;
+    const counts = new Array(le.length + 1).fill(0);
+    for (const d of this.#digests) if (d.le.length === le.length) d.counts.forEach((n, i) => (counts[i] += n));
+    for (const ms of durations) {
+      let i = 0;
+      while (i < le.length && ms > le[i]) i++;
+      counts[i]++;
+    }
+    return histogramQuantile(le, counts, 0.99);
   }
 
   /** @param {number} now */
@@ -45,7 +74,34 @@ export class StepWindow {
     let i = 0;
     while (i < this.#steps.length && this.#steps[i].at < from) i++;
     if (i > 0) this.#steps.splice(0, i);
+    let j = 0;
+    while (j < this.#digests.length && this.#digests[j].at < from) j++;
+    if (j > 0) this.#digests.splice(0, j);
   }
+}
+
+/**
+ * A quantile of a histogram, as Prometheus's `histogram_quantile` estimates it: linear within the
+ * bucket that holds it (from 0 for the first), the last bound when it is above every bound;
+ * `undefined` when it is empty.
+ * @param {readonly number[]} le - the buckets' upper bounds
+ * @param {readonly number[]} counts - per bucket, not cumulative; one more than `le`
+ * @param {number} q - 0 to 1
+ */
+export function histogramQuantile(le, counts, q) {
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total === 0 || le.length === 0) return undefined;
+  const rank = q * total;
+  let below = 0;
+  for (let i = 0; i < counts.length; i++) {
+    if (below + counts[i] >= rank && counts[i] > 0) {
+      if (i === le.length) return le[le.length - 1];
+      const lower = i === 0 ? 0 : le[i - 1];
+      return lower + (le[i] - lower) * ((rank - below) / counts[i]);
+    }
+    below += counts[i];
+  }
+  return le[le.length - 1];
 }
 
 /**

@@ -46,6 +46,8 @@ export class Model {
   /** @type {(runId: string) => void} called once for a run an event names before any summary did */
   onUnknownRun = () => undefined;
   window;
+  /** Digests came: the step counts are theirs (every step), not the events'. */
+  #digests = false;
 
   /** @param {number} now */
   constructor(now) {
@@ -126,7 +128,8 @@ export class Model {
           this.#attempts(e.runId).push({ kind: 'step', step: e.step, agent: e.agent, attempt: e.attempts ?? 1, start: at - e.durationMs, end: at, outcome: failed ? 'failed' : 'completed', ...(e.seq === undefined ? {} : { seq: e.seq }) });
         }
         run.currentSteps = run.currentSteps.filter((s) => s !== e.step);
-        this.window.record(at, e.durationMs, failed);
+        // Once digests come, their histograms count every step (a followed run's too).
+        if (!this.#digests) this.window.record(at, e.durationMs, failed);
         return this.#changed(e.runId, ['runs', 'metrics']);
       }
       case 'step.timed-out': {
@@ -172,16 +175,19 @@ export class Model {
 
   /**
    * Take a digest of the all-runs feed: the overview of the runs the page does not follow (its
-   * other events come as `events`): the steps that completed (for the rates), the steps running
+   * other events come as `events`): the steps that completed, every run's (for the rates: a histogram), the steps running
    * now, the runs' latest states (tuples: docs/inspector-protocol.md).
-   * @param {{ at: number, runs: any[][], steps: Record<string, string[]>, completed: (number | null)[] }} d
+   * @param {{ at: number, runs: any[][], steps: Record<string, string[]>, completed: { count: number, failed: number, le: number[], counts: number[] } | null }} d
    * @returns {Set<string>} the panels it changes
    */
   digest(d) {
     const panels = new Set();
     const add = (/** @type {Set<string>} */ changed) => changed.forEach((p) => panels.add(p));
-    for (const durationMs of d.completed) this.window.record(d.at, durationMs ?? undefined, false);
-    if (d.completed.length > 0) panels.add('metrics');
+    this.#digests = true;
+    if (d.completed !== null) {
+      this.window.recordDigest(d.at, d.completed);
+      panels.add('metrics');
+    }
     for (const [runId, steps] of Object.entries(d.steps)) {
       this.#run(runId, d.at).currentSteps = [...steps];
       add(this.#changed(runId, ['runs']));

@@ -1,0 +1,148 @@
+import type { StepTotals } from '../metrics/index.js';
+import type { RunRecord } from '../store/index.js';
+import type { RunEvent, RunHandle } from '../workflow/index.js';
+
+const FINISHED: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
+
+/** Where an {@link Overview} reads the runs and the steps' totals. */
+export interface OverviewSource {
+  /** A run of this process (live or recently finished), if any. */
+  live(runId: string): RunHandle | undefined;
+  /** The runs not finished. */
+  active(): Iterable<RunHandle>;
+  /** Every step so far (the step-duration histogram summed over agents and outcomes). */
+  stepTotals(): StepTotals;
+}
+
+/** One digest's content, made once at the flush and filtered per frame. */
+interface Collected {
+  /** Runs whose status changed: id and tuple (JSON). */
+  readonly runs: readonly (readonly [string, string])[];
+  /** Runs whose steps changed (only): id and `"id":[steps]` (JSON). */
+  readonly steps: readonly (readonly [string, string])[];
+  /** The steps completed since the previous digest, as JSON (`null`: none). */
+  readonly completed: string | null;
+  readonly at: number;
+}
+
+/**
+ * The all-runs feed as an overview, gathered over a digest interval (longer than the events'
+ * batches: an overview of a thousand runs need not change twenty times a second). It costs the
+ * runs nothing per step: the runtime's listener takes no step events for it. Per run it notes a
+ * change of status as it comes (a finished run's tuple is made then: it changes no more, and the
+ * overview keeps neither the run nor a copy of its record), and at the flush it reads the runs
+ * still going — whose steps changed since the previous digest — and the steps completed since then
+ * from the step-duration histogram of the runtime's metrics. Framed as one `digest` frame per
+ * distinct set of followed runs (a followed run is left out: its events come in full).
+ */
+export class Overview {
+  /** Runs that finished since the last digest: their tuples ('' when not in this process). */
+  #finished = new Map<string, string>();
+  /** Runs whose status changed (but not to finished) since the last digest. */
+  #changed = new Set<string>();
+  /** The steps array of each run going at the last digest (a run replaces it as it moves, never changes it). */
+  #said = new Map<string, readonly string[]>();
+  /** The step totals at the last digest; null while the overview is off. */
+  #totals: StepTotals | null = null;
+  #collected: Collected | null = null;
+
+  constructor(readonly source: OverviewSource) {}
+
+  /** Start gathering (idempotent): steps count from now. */
+  start(): void {
+    if (this.#totals === null) this.#totals = this.source.stepTotals();
+  }
+
+  /** Stop gathering and forget everything. */
+  stop(): void {
+    this.#totals = null;
+    this.#said = new Map();
+    this.clear();
+  }
+
+  /** Note a run's change of status (other events are ignored). */
+  add(e: RunEvent): void {
+    if (e.type !== 'run.status' || this.#totals === null) return;
+    if (FINISHED.has(e.status)) {
+      const handle = this.source.live(e.runId);
+      this.#finished.set(e.runId, handle === undefined ? '' : runTuple(handle.status(), []));
+      this.#changed.delete(e.runId);
+      this.#said.delete(e.runId);
+    } else if (e.status !== 'running' || this.#said.has(e.runId)) this.#changed.add(e.runId); // a new run: the flush finds it
+  }
+
+  /** The `digest` frame for a client following `followed` (null: nothing for it). Call {@link clear} after the last one. */
+  frame(followed: ReadonlySet<string>): string | null {
+    const c = (this.#collected ??= this.#collect());
+    if (c === null) return null;
+    let runs = '';
+    for (const [id, json] of c.runs) if (!followed.has(id)) runs += `${runs === '' ? '' : ','}${json}`;
+    let steps = '';
+    for (const [id, json] of c.steps) if (!followed.has(id)) steps += `${steps === '' ? '' : ','}${json}`;
+    if (runs === '' && steps === '' && c.completed === null) return null;
+    return `{"type":"digest","at":${c.at},"runs":[${runs}],"steps":{${steps}},"completed":${c.completed ?? 'null'}}`;
+  }
+
+  /** Forget this digest's content (after its frames are made). */
+  clear(): void {
+    this.#finished = new Map();
+    this.#changed = new Set();
+    this.#collected = null;
+  }
+
+  #collect(): Collected | null {
+    if (this.#totals === null) return null;
+    const runs: (readonly [string, string])[] = [];
+    const steps: (readonly [string, string])[] = [];
+    const said = new Map<string, readonly string[]>();
+    for (const handle of this.source.active()) {
+      const id = handle.id;
+      if (this.#finished.has(id)) continue;
+      const now = handle.currentSteps();
+      const before = this.#said.get(id);
+      said.set(id, now);
+      if (before === undefined || this.#changed.has(id)) runs.push([id, runTuple(handle.status(), handle.pendingApprovals())]);
+      else if (before !== now && !sameSteps(before, now)) steps.push([id, `${JSON.stringify(id)}:${list(now)}`]);
+    }
+    for (const [id, json] of this.#finished) if (json !== '') runs.push([id, json]);
+    this.#said = said;
+    const totals = this.source.stepTotals();
+    const completed = stepsSince(this.#totals, totals);
+    this.#totals = totals;
+    return { runs, steps, completed, at: Date.now() };
+  }
+}
+
+/**
+ * The steps completed between two totals, as the digest's `completed`: `{count, failed, le,
+ * counts}`, `le` the buckets' upper bounds in ms, `counts` the steps per bucket (one more, above the
+ * last bound); null for none. Totals that went down (the metrics were reset) count from zero.
+ */
+function stepsSince(before: StepTotals, now: StepTotals): string | null {
+  const reset = now.count < before.count;
+  const count = reset ? now.count : now.count - before.count;
+  if (count === 0) return null;
+  const counts = Array.from(now.counts, (n, i) => (reset ? n : n - before.counts[i]!));
+  const le = now.bounds.map((s) => Math.round(s * 1e6) / 1e3);
+  return `{"count":${count},"failed":${reset ? now.failed : now.failed - before.failed},"le":${JSON.stringify(le)},"counts":${JSON.stringify(counts)}}`;
+}
+
+function sameSteps(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * A run as a digest shows it, as JSON: `[id, workflow, status, createdAt, updatedAt, headSeq,
+ * currentSteps, pendingApprovals]` and `parentRunId` last when it has one (docs/inspector-protocol.md).
+ */
+function runTuple(r: RunRecord, approvals: readonly string[]): string {
+  const head = `[${JSON.stringify(r.id)},${JSON.stringify(r.workflow)},"${r.status}",${r.createdAt},${r.updatedAt},${r.headSeq},${list(r.currentSteps)},${list(approvals)}`;
+  return r.parentRunId === undefined ? `${head}]` : `${head},${JSON.stringify(r.parentRunId)}]`;
+}
+
+/** A list of names as JSON (most are empty). */
+function list(names: readonly string[]): string {
+  return names.length === 0 ? '[]' : JSON.stringify(names);
+}
