@@ -2,7 +2,7 @@
  * inspector-load: what streaming to inspector clients costs the runtime. The runtime-throughput
  * workflows (1,000 runs in flight; agents that return at once, and agents that let the event loop
  * turn, see AGENTS) run with no client attached and with 10 WebSocket clients subscribed to every
- * run (one also to the actor tree), in interleaved rounds
+ * run (one also to the actor tree, as the page does: without the runs' actors), in interleaved rounds
  * (without, with, without, with, …) of one process run, each round on a fresh runtime; the median
  * round of each is reported, and every round. Goal from issue 5: with clients, at least 90% of the
  * steps/s without. The clients are real `ws` sockets over 127.0.0.1 to an `InspectorSockets` on a
@@ -300,7 +300,7 @@ async function main(): Promise<void> {
       order: 'interleaved: without, with, without, with, …; a fresh runtime per round; the median round of each mode is reported',
       clients: CLIENTS,
       treeClients: TREE_CLIENTS,
-      subscriptions: `every client: {"kind":"runs"}${format === 'digest' ? ' as a digest' : ''}; the first ${TREE_CLIENTS} also {"kind":"tree"}`,
+      subscriptions: `every client: {"kind":"runs"}${format === 'digest' ? ' as a digest' : ''}; the first ${TREE_CLIENTS} also ${format === 'digest' ? '{"kind":"tree","runs":false} (as the page: the runs\' actors drawn from the runs feed)' : '{"kind":"tree"}'}`,
       format,
       flushMs: FLUSH_MS,
       digestFlushMs: DIGEST_FLUSH_MS,

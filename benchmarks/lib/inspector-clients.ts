@@ -96,7 +96,8 @@ async function open(url: string, tree: boolean, format: FeedFormat): Promise<Cli
       for (const [id, , status] of msg.runs) if (FINISHED.has(status)) client.finished.add(id);
     } else if (msg.type === 'hello') {
       send(ws, { type: 'subscribe', target: { kind: 'runs' }, ...(format === 'digest' ? { digest: true } : {}) });
-      if (tree) send(ws, { type: 'subscribe', target: { kind: 'tree' } });
+      // As the page: the runs' actors come from the runs feed (with every event, as `troupe inspect --tree`: in the tree too).
+      if (tree) send(ws, { type: 'subscribe', target: format === 'digest' ? { kind: 'tree', runs: false } : { kind: 'tree' } });
     } else if (msg.type === 'snapshot') {
       if (++snapshots === (tree ? 2 : 1)) ready();
     } else if (msg.type === 'error') {

@@ -1,5 +1,5 @@
 import type { RunEvent, RunHandle } from '../workflow/index.js';
-import { runEventToInspector, summary } from './hub.js';
+import { runEventToInspector, summary, withStatus } from './hub.js';
 import type { InspectorEvent } from './protocol.js';
 
 /** What a client's subscriptions cover. A batch is filtered and framed once per distinct feed. */
@@ -9,6 +9,8 @@ export interface Feed {
   /** …taken as a digest: the overview's events go in `digest` frames, the rest in `events` frames. */
   readonly digest: boolean;
   readonly tree: boolean;
+  /** The tree with the runs' actors (not `{ kind: 'tree', runs: false }`). */
+  readonly treeRuns: boolean;
   /** Followed runs' ids. */
   readonly followed: ReadonlySet<string>;
 }
@@ -32,7 +34,7 @@ interface Entry {
   readonly run: RunEvent | null;
   event: InspectorEvent | null;
   /** Actor events go to the tree's followers, circuits and the like to everyone subscribed. */
-  readonly audience: 'tree' | 'all' | 'run';
+  readonly audience: 'tree' | 'tree-run' | 'all' | 'run';
   dropped: boolean;
   /** Its stamped events as JSON (comma-separated; '' for none), made once for every feed that wants it. */
   json: string | undefined;
@@ -129,12 +131,19 @@ export class EventBatch {
       const spawned = this.#spawned.get(event.id);
       if (spawned !== undefined) {
         const { actor } = spawned.event as Extract<InspectorEvent, { type: 'actor.spawned' }>;
-        spawned.event = { type: 'actor.spawned', actor: { ...actor, status: event.status } };
+        spawned.event = { type: 'actor.spawned', actor: withStatus(actor, event.status) };
         this.#spawned.delete(event.id);
         return;
       }
     }
-    const audience = event.type.startsWith('actor.') || event.type === 'supervisor.decision' ? 'tree' : 'all';
+    const audience =
+      event.type === 'actor.spawned' || event.type === 'actor.stopped'
+        ? (event.type === 'actor.spawned' ? event.actor.kind : event.kind) === 'run'
+          ? 'tree-run'
+          : 'tree'
+        : event.type.startsWith('actor.') || event.type === 'supervisor.decision'
+          ? 'tree'
+          : 'all';
     const entry: Entry = { at, run: null, event, audience, dropped: false, json: undefined };
     if (event.type === 'actor.spawned') this.#spawned.set(event.actor.id, entry);
     this.#entries.push(entry);
@@ -175,7 +184,7 @@ export class EventBatch {
  * cost of `JSON.stringify` on their nested object), as `JSON.stringify` would write them.
  */
 function eventJson(e: InspectorEvent): string {
-  if (e.type === 'actor.stopped') return `{"type":"actor.stopped","id":${JSON.stringify(e.id)},"status":"${e.status}"}`;
+  if (e.type === 'actor.stopped') return `{"type":"actor.stopped","id":${JSON.stringify(e.id)},"kind":"${e.kind}","status":"${e.status}"}`;
   if (e.type !== 'actor.spawned') return JSON.stringify(e);
   const a = e.actor;
   const parent = a.parent === undefined ? '' : `,"parent":${JSON.stringify(a.parent)}`;
@@ -190,6 +199,7 @@ function stamped(at: number, event: string): string {
 function wants(feed: Feed, entry: Entry): boolean {
   if (entry.audience === 'all') return true;
   if (entry.audience === 'tree') return feed.tree;
+  if (entry.audience === 'tree-run') return feed.tree && feed.treeRuns;
   const e = entry.run!;
   return feed.followed.has(e.runId) || (feed.runs && e.type !== 'entry.appended');
 }

@@ -36,8 +36,8 @@ interface Collected {
  * distinct set of followed runs (a followed run is left out: its events come in full).
  */
 export class Overview {
-  /** Runs that finished since the last digest: their tuples ('' when not in this process). */
-  #finished = new Map<string, string>();
+  /** Runs that finished since the last digest (a run finishes once): id and tuple. */
+  #finished: (readonly [string, string])[] = [];
   /** Runs whose status changed (but not to finished) since the last digest. */
   #changed = new Set<string>();
   /** The steps array of each run going at the last digest (a run replaces it as it moves, never changes it). */
@@ -65,7 +65,7 @@ export class Overview {
     if (e.type !== 'run.status' || this.#totals === null) return;
     if (FINISHED.has(e.status)) {
       const handle = this.source.live(e.runId);
-      this.#finished.set(e.runId, handle === undefined ? '' : runTuple(handle.status(), []));
+      if (handle !== undefined) this.#finished.push([e.runId, runTuple(handle.status(), [])]);
       this.#changed.delete(e.runId);
       this.#said.delete(e.runId);
     } else if (e.status !== 'running' || this.#said.has(e.runId)) this.#changed.add(e.runId); // a new run: the flush finds it
@@ -85,7 +85,7 @@ export class Overview {
 
   /** Forget this digest's content (after its frames are made). */
   clear(): void {
-    this.#finished = new Map();
+    this.#finished = [];
     this.#changed = new Set();
     this.#collected = null;
   }
@@ -97,14 +97,13 @@ export class Overview {
     const said = new Map<string, readonly string[]>();
     for (const handle of this.source.active()) {
       const id = handle.id;
-      if (this.#finished.has(id)) continue;
       const now = handle.currentSteps();
       const before = this.#said.get(id);
       said.set(id, now);
       if (before === undefined || this.#changed.has(id)) runs.push([id, runTuple(handle.status(), handle.pendingApprovals())]);
       else if (before !== now && !sameSteps(before, now)) steps.push([id, `${JSON.stringify(id)}:${list(now)}`]);
     }
-    for (const [id, json] of this.#finished) if (json !== '') runs.push([id, json]);
+    for (const finished of this.#finished) runs.push(finished);
     this.#said = said;
     const totals = this.source.stepTotals();
     const completed = stepsSince(this.#totals, totals);

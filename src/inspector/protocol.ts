@@ -17,7 +17,11 @@ export const PROTOCOL_NAME = 'troupe.v1';
 export const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 
 /** What a client may ask to follow. */
-export type SubscriptionTarget = { readonly kind: 'runs' } | { readonly kind: 'run'; readonly runId: string } | { readonly kind: 'tree' };
+export type SubscriptionTarget =
+  | { readonly kind: 'runs' }
+  | { readonly kind: 'run'; readonly runId: string }
+  /** `runs: false` leaves the runs' actors out of the tree (a client that follows the all-runs feed draws them from it). */
+  | { readonly kind: 'tree'; readonly runs?: false };
 
 /** Commands an operator-scoped client may send. */
 export type CommandName = 'approve' | 'reject' | 'pause' | 'resume' | 'cancel';
@@ -79,7 +83,7 @@ export interface ActorInfo {
 /** Something that happened, as the inspector streams it. */
 export type InspectorEvent =
   | { readonly type: 'actor.spawned'; readonly actor: ActorInfo }
-  | { readonly type: 'actor.stopped'; readonly id: string; readonly status: ActorInfo['status'] }
+  | { readonly type: 'actor.stopped'; readonly id: string; readonly kind: ActorInfo['kind']; readonly status: ActorInfo['status'] }
   | {
       /** A supervisor's decision about a child: restarted (after `delayMs`), stopped, escalated, failed. */
       readonly type: 'supervisor.decision';
@@ -268,7 +272,10 @@ function target(v: unknown): SubscriptionTarget {
   if (typeof v !== 'object' || v === null) throw invalid('target: expected { kind: "runs" | "run" | "tree" }');
   const t = v as Record<string, unknown>;
   if (t['kind'] === 'runs') return { kind: 'runs' };
-  if (t['kind'] === 'tree') return { kind: 'tree' };
+  if (t['kind'] === 'tree') {
+    if (t['runs'] !== undefined && typeof t['runs'] !== 'boolean') throw invalid('target.runs: expected true or false');
+    return t['runs'] === false ? { kind: 'tree', runs: false } : { kind: 'tree' };
+  }
   if (t['kind'] === 'run') return { kind: 'run', runId: text(t, 'runId', 'target.runId') };
   throw invalid('target.kind: expected "runs", "run" or "tree"');
 }

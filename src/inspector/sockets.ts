@@ -263,7 +263,7 @@ export class InspectorSockets {
     this.#flush();
     change();
     client.feed = feedOf(client.subs, client.digest);
-    client.feedKey = `${JSON.stringify([...client.subs.keys()].sort())}${client.feed.digest ? '+digest' : ''}`;
+    client.feedKey = `${JSON.stringify([...client.subs.keys()].sort())}${client.feed.digest ? '+digest' : ''}${client.feed.tree && !client.feed.treeRuns ? '-runactors' : ''}`;
     client.followedKey = JSON.stringify([...client.feed.followed].sort());
     this.#relisten();
   }
@@ -302,7 +302,7 @@ export class InspectorSockets {
     if (this.#anyDigest) this.#overview.start();
     else this.#overview.stop();
     // XState's inspection (an event per transition of every actor) only while someone follows the tree.
-    this.hub.watchTree(this.#anyTree);
+    this.hub.watchTree(this.#anyTree, [...this.#clients].some((c) => c.feed.treeRuns));
   }
 
   #listener(perStep: boolean): HubListener {
@@ -417,5 +417,6 @@ function feedOf(subs: ReadonlyMap<string, SubscriptionTarget>, digest: boolean):
   const followed = new Set<string>();
   for (const t of subs.values()) if (t.kind === 'run') followed.add(t.runId);
   const runs = subs.has('runs');
-  return { runs, digest: digest && runs, tree: subs.has('tree'), followed };
+  const tree = subs.get('tree') as Extract<SubscriptionTarget, { kind: 'tree' }> | undefined;
+  return { runs, digest: digest && runs, tree: tree !== undefined, treeRuns: tree !== undefined && tree.runs !== false, followed };
 }

@@ -18,6 +18,11 @@ import type { RunEvent, RunHandle, Runtime, RuntimeOptions, StartOptions } from 
 
 const FINISHED_KEPT = 1_000;
 
+interface RunListener {
+  readonly fn: (e: RunEvent) => void;
+  readonly perStep: boolean;
+}
+
 /**
  * Start a runtime: the actor tree (agents under their supervisors, runs as actors), the router,
  * the store. Stop it with `runtime.stop()`; afterwards the process can exit by itself.
@@ -74,15 +79,15 @@ export class TroupeRuntime implements Runtime {
   readonly #runs = new Map<string, RunCore>();
   readonly #finished = new Map<string, RunCore>();
   /** Runtime-wide run listeners, and whether each wants every step's routine events. */
-  readonly #listeners = new Map<(e: RunEvent) => void, boolean>();
+  #listeners: readonly RunListener[] = [];
   // One function for the runs to call (they test `env.emit`, or `env.perStep`, before building an
   // event); a throwing listener does not stop the others.
   readonly #emitAll = (e: RunEvent): void => {
     const perStep = isPerStepEvent(e);
-    for (const [l, wants] of this.#listeners) {
-      if (perStep && !wants) continue;
+    for (const l of this.#listeners) {
+      if (perStep && !l.perStep) continue;
       try {
-        l(e);
+        l.fn(e);
       } catch {
         // a listener must not break a run
       }
@@ -279,17 +284,16 @@ export class TroupeRuntime implements Runtime {
    * unsubscribe function.
    */
   on(listener: (event: RunEvent) => void, options: RunListenOptions = {}): () => void {
-    this.#listeners.set(listener, options.perStep ?? true);
-    this.#listened();
-    return () => {
-      this.#listeners.delete(listener);
-      this.#listened();
-    };
+    const entry = { fn: listener, perStep: options.perStep ?? true };
+    this.#listened([...this.#listeners, entry]);
+    return () => this.#listened(this.#listeners.filter((l) => l !== entry));
   }
 
-  #listened(): void {
-    this.#env.emit = this.#listeners.size === 0 ? null : this.#emitAll;
-    this.#env.perStep = [...this.#listeners.values()].some(Boolean);
+  // A new list each time (an event being delivered goes on over the list it started with).
+  #listened(listeners: readonly RunListener[]): void {
+    this.#listeners = listeners;
+    this.#env.emit = listeners.length === 0 ? null : this.#emitAll;
+    this.#env.perStep = listeners.some((l) => l.perStep);
   }
 
 

@@ -148,6 +148,10 @@ describe('the inspector page', () => {
     await page.click('#start-form button[type=submit]');
     const id = await followed(page);
     await page.locator(row(id, 'waiting-approval')).waitFor();
+    // The tree shows the run's actor under the workflows supervisor (drawn from the runs feed).
+    const runActor = page.locator(`#tree li[data-kind="run"]`, { hasText: id });
+    await runActor.waitFor();
+    expect(await runActor.getAttribute('class')).toContain('actor-active');
     expect(await page.textContent(`${row(id)} .current`)).toContain('draft');
     const approve = page.locator(`#approvals button[data-action="approve"][data-run-id="${id}"][data-step="draft"]`);
     await expect.poll(() => page.textContent('#approvals')).toContain('Send the greeting?');

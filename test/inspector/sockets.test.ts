@@ -235,6 +235,31 @@ describe('the inspector WebSocket', () => {
     await c.next(isEvent('actor.stopped', (e) => e.id === spawned.event.actor.id && e.status === 'done'));
   });
 
+  it("a tree subscription with runs: false leaves the runs' actors out (snapshot and events), while another client's tree has them", async () => {
+    const h = await harness();
+    const lean = await connect(h.url);
+    const full = await connect(h.url);
+    const waiting = await h.rt.start('gated', { n: 1 });
+    lean.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'tree', runs: false } }));
+    full.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'tree' } }));
+    const leanSnap = await lean.next((m) => m.type === 'snapshot');
+    const fullSnap = await full.next((m) => m.type === 'snapshot');
+    expect(leanSnap.target).toEqual({ kind: 'tree', runs: false });
+    expect(leanSnap.snapshot.actors.some((a: any) => a.kind === 'run')).toBe(false);
+    expect(leanSnap.snapshot.actors.some((a: any) => a.kind === 'supervisor')).toBe(true);
+    expect(fullSnap.snapshot.actors.some((a: any) => a.kind === 'run' && a.name === waiting.id)).toBe(true);
+    const run = await h.rt.start('gated', { n: 2 });
+    await full.next(isEvent('actor.spawned', (e) => e.actor.name === run.id));
+    run.approve('draft');
+    await run.result();
+    const stopped = await full.next(isEvent('actor.stopped', (e) => e.kind === 'run'));
+    expect(stopped.event.status).toBe('done');
+    await new Promise((r) => setTimeout(r, 50)); // a flush later
+    expect(lean.messages.some((m) => m.type === 'event' && m.event.type.startsWith('actor.') && (m.event.actor?.kind ?? m.event.kind) === 'run')).toBe(false);
+    lean.ws.send(JSON.stringify({ type: 'subscribe', target: { kind: 'tree', runs: 'no' } }));
+    expect(await lean.next((m) => m.type === 'error')).toMatchObject({ code: 'TROUPE_INSPECTOR_MESSAGE_INVALID', message: expect.stringContaining('target.runs') });
+  });
+
   it('an actor that comes and goes within a batch is told once, by its spawn carrying its final status', async () => {
     const h = await harness({ flushMs: 60_000, digestFlushMs: 60_000 }); // one batch: sent when the subscription changes
     const c = await connect(h.url);

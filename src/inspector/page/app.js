@@ -149,7 +149,7 @@ async function begin() {
   if (ui.started) return;
   ui.started = true;
   conn.subscribe({ kind: 'runs' });
-  conn.subscribe({ kind: 'tree' });
+  conn.subscribe({ kind: 'tree', runs: false }); // the runs' actors are drawn from the runs feed
   const wanted = /^#run=(.+)$/.exec(location.hash)?.[1];
   if (wanted !== undefined && ui.model.selected === null) follow(decodeURIComponent(wanted));
   conn.start();
@@ -240,6 +240,7 @@ function renderControls() {
  */
 function invalidate(panels) {
   for (const p of panels) ui.dirty.add(p);
+  if (ui.dirty.has('runs')) ui.dirty.add('tree'); // the runs' actors are drawn from the runs
   if (ui.scheduled || ui.dirty.size === 0) return;
   ui.scheduled = true;
   requestAnimationFrame(render);

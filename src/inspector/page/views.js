@@ -184,6 +184,26 @@ export function decisionKey(runId, step) {
   return `${runId} · ${step}`;
 }
 
+/** How a run's status shows as its actor's. */
+const RUN_ACTOR_STATUS = { completed: 'done', failed: 'error', cancelled: 'stopped' };
+
+/**
+ * The runs' actors, drawn from the runs the page knows (the page follows the tree without them: at
+ * thousands of runs a second they would be most of its events) — under the workflows supervisor,
+ * or under their parent run.
+ * @param {import('./model.js').Model} model
+ */
+function runActors(model) {
+  const workflows = [...model.actors.values()].find((a) => a.kind === 'supervisor' && a.status === 'active' && /^workflows(#\d+)?$/.test(a.name));
+  return [...model.runs.values()].map((r) => ({
+    id: `run:${r.id}`,
+    name: r.id,
+    kind: 'run',
+    status: isFinished(r.status) ? RUN_ACTOR_STATUS[r.status] : 'active',
+    parent: r.parentRunId !== undefined ? `run:${r.parentRunId}` : workflows?.id,
+  }));
+}
+
 /**
  * The actor tree, indented by parent, and the supervisors' latest decisions.
  * @param {HTMLElement} el
@@ -193,7 +213,7 @@ export function decisionKey(runId, step) {
 export function renderTree(el, model, showStopped) {
   /** @type {Map<string | undefined, any[]>} */
   const children = new Map();
-  const visible = [...model.actors.values()].filter((a) => showStopped || a.status === 'active');
+  const visible = [...model.actors.values(), ...runActors(model)].filter((a) => showStopped || a.status === 'active');
   const ids = new Set(visible.map((a) => a.id));
   for (const a of visible) {
     const parent = a.parent !== undefined && ids.has(a.parent) ? a.parent : undefined;
