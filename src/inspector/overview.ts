@@ -14,12 +14,18 @@ export interface OverviewSource {
   stepTotals(): StepTotals;
 }
 
+/** Runs and what a digest says of each (JSON), in two lists: a run kept until the flush costs one string. */
+interface Said {
+  readonly ids: string[];
+  readonly json: string[];
+}
+
 /** One digest's content, made once at the flush and filtered per frame. */
 interface Collected {
-  /** Runs whose status changed: id and tuple (JSON). */
-  readonly runs: readonly (readonly [string, string])[];
-  /** Runs whose steps changed (only): id and `"id":[steps]` (JSON). */
-  readonly steps: readonly (readonly [string, string])[];
+  /** Runs whose status changed: their tuples. */
+  readonly runs: Said;
+  /** Runs whose steps changed (only): `"id":[steps]`. */
+  readonly steps: Said;
   /** The steps completed since the previous digest, as JSON (`null`: none). */
   readonly completed: string | null;
   readonly at: number;
@@ -36,8 +42,8 @@ interface Collected {
  * distinct set of followed runs (a followed run is left out: its events come in full).
  */
 export class Overview {
-  /** Runs that finished since the last digest (a run finishes once): id and tuple. */
-  #finished: (readonly [string, string])[] = [];
+  /** Runs that finished since the last digest (a run finishes once), with their tuples. */
+  #finished: Said = { ids: [], json: [] };
   /** Runs whose status changed (but not to finished) since the last digest. */
   #changed = new Set<string>();
   /** The steps array of each run going at the last digest (a run replaces it as it moves, never changes it). */
@@ -65,7 +71,10 @@ export class Overview {
     if (e.type !== 'run.status' || this.#totals === null) return;
     if (FINISHED.has(e.status)) {
       const handle = this.source.live(e.runId);
-      if (handle !== undefined) this.#finished.push([e.runId, runTuple(handle.status(), [])]);
+      if (handle !== undefined) {
+        this.#finished.ids.push(e.runId);
+        this.#finished.json.push(runTuple(handle.status(), []));
+      }
       this.#changed.delete(e.runId);
       this.#said.delete(e.runId);
     } else if (e.status !== 'running' || this.#said.has(e.runId)) this.#changed.add(e.runId); // a new run: the flush finds it
@@ -75,35 +84,37 @@ export class Overview {
   frame(followed: ReadonlySet<string>): string | null {
     const c = (this.#collected ??= this.#collect());
     if (c === null) return null;
-    let runs = '';
-    for (const [id, json] of c.runs) if (!followed.has(id)) runs += `${runs === '' ? '' : ','}${json}`;
-    let steps = '';
-    for (const [id, json] of c.steps) if (!followed.has(id)) steps += `${steps === '' ? '' : ','}${json}`;
+    const runs = joined(c.runs, followed);
+    const steps = joined(c.steps, followed);
     if (runs === '' && steps === '' && c.completed === null) return null;
     return `{"type":"digest","at":${c.at},"runs":[${runs}],"steps":{${steps}},"completed":${c.completed ?? 'null'}}`;
   }
 
   /** Forget this digest's content (after its frames are made). */
   clear(): void {
-    this.#finished = [];
+    this.#finished = { ids: [], json: [] };
     this.#changed = new Set();
     this.#collected = null;
   }
 
   #collect(): Collected | null {
     if (this.#totals === null) return null;
-    const runs: (readonly [string, string])[] = [];
-    const steps: (readonly [string, string])[] = [];
+    const runs = this.#finished; // the finished ones first: they are most
+    const steps: Said = { ids: [], json: [] };
     const said = new Map<string, readonly string[]>();
     for (const handle of this.source.active()) {
       const id = handle.id;
       const now = handle.currentSteps();
       const before = this.#said.get(id);
       said.set(id, now);
-      if (before === undefined || this.#changed.has(id)) runs.push([id, runTuple(handle.status(), handle.pendingApprovals())]);
-      else if (before !== now && !sameSteps(before, now)) steps.push([id, `${JSON.stringify(id)}:${list(now)}`]);
+      if (before === undefined || this.#changed.has(id)) {
+        runs.ids.push(id);
+        runs.json.push(runTuple(handle.status(), handle.pendingApprovals()));
+      } else if (before !== now && !sameSteps(before, now)) {
+        steps.ids.push(id);
+        steps.json.push(`${JSON.stringify(id)}:${JSON.stringify(now)}`);
+      }
     }
-    for (const finished of this.#finished) runs.push(finished);
     this.#said = said;
     const totals = this.source.stepTotals();
     const completed = stepsSince(this.#totals, totals);
@@ -135,13 +146,18 @@ function sameSteps(a: readonly string[], b: readonly string[]): boolean {
 /**
  * A run as a digest shows it, as JSON: `[id, workflow, status, createdAt, updatedAt, headSeq,
  * currentSteps, pendingApprovals]` and `parentRunId` last when it has one (docs/inspector-protocol.md).
+ * One `JSON.stringify`: a flat string (pieces joined by hand make a tree of them, kept until the flush).
  */
 function runTuple(r: RunRecord, approvals: readonly string[]): string {
-  const head = `[${JSON.stringify(r.id)},${JSON.stringify(r.workflow)},"${r.status}",${r.createdAt},${r.updatedAt},${r.headSeq},${list(r.currentSteps)},${list(approvals)}`;
-  return r.parentRunId === undefined ? `${head}]` : `${head},${JSON.stringify(r.parentRunId)}]`;
+  return JSON.stringify(
+    r.parentRunId === undefined
+      ? [r.id, r.workflow, r.status, r.createdAt, r.updatedAt, r.headSeq, r.currentSteps, approvals]
+      : [r.id, r.workflow, r.status, r.createdAt, r.updatedAt, r.headSeq, r.currentSteps, approvals, r.parentRunId],
+  );
 }
 
-/** A list of names as JSON (most are empty). */
-function list(names: readonly string[]): string {
-  return names.length === 0 ? '[]' : JSON.stringify(names);
+/** The JSON of the runs not followed, comma-separated. */
+function joined(said: Said, followed: ReadonlySet<string>): string {
+  if (followed.size === 0) return said.json.join(',');
+  return said.json.filter((_, i) => !followed.has(said.ids[i]!)).join(',');
 }
