@@ -42,7 +42,7 @@ const NAME = 'inspector-load';
 const CLIENTS = 10;
 const TREE_CLIENTS = 1;
 /** Interleaved rounds per mode; the median round is reported (this machine is shared). */
-const ROUNDS = 3;
+const ROUNDS = 5;
 /** With clients, at least this share of the steps/s without. */
 const GOAL = 0.9;
 /** The sockets' batching interval for events, and for the all-runs digest (their defaults, stated so the document says them). */

@@ -14,10 +14,35 @@ export interface OverviewSource {
   stepTotals(): StepTotals;
 }
 
-/** Runs and what a digest says of each (JSON), in two lists: a run kept until the flush costs one string. */
+/** Runs and what a digest says of each (JSON), in two lists. */
 interface Said {
   readonly ids: string[];
   readonly json: string[];
+}
+
+/**
+ * Runs that finished since the last digest, by column: a run kept until the digest adds a few
+ * values to lists, no object of its own (its strings are the record's own); its tuple is written
+ * at the flush, its times relative to the digest's.
+ */
+class Finished {
+  readonly ids: string[] = [];
+  readonly workflows: string[] = [];
+  readonly statuses: string[] = [];
+  readonly created: number[] = [];
+  readonly updated: number[] = [];
+  readonly heads: number[] = [];
+  readonly parents: (string | undefined)[] = [];
+
+  add(r: RunRecord): void {
+    this.ids.push(r.id);
+    this.workflows.push(r.workflow);
+    this.statuses.push(r.status);
+    this.created.push(r.createdAt);
+    this.updated.push(r.updatedAt);
+    this.heads.push(r.headSeq);
+    this.parents.push(r.parentRunId);
+  }
 }
 
 /** One digest's content, made once at the flush and filtered per frame. */
@@ -26,6 +51,8 @@ interface Collected {
   readonly runs: Said;
   /** Runs whose steps changed (only): `"id":[steps]`. */
   readonly steps: Said;
+  /** The workflows the tuples name, by index. */
+  readonly workflows: string;
   /** The steps completed since the previous digest, as JSON (`null`: none). */
   readonly completed: string | null;
   readonly at: number;
@@ -42,8 +69,8 @@ interface Collected {
  * distinct set of followed runs (a followed run is left out: its events come in full).
  */
 export class Overview {
-  /** Runs that finished since the last digest (a run finishes once), with their tuples. */
-  #finished: Said = { ids: [], json: [] };
+  /** Runs that finished since the last digest (a run finishes once). */
+  #finished = new Finished();
   /** Runs whose status changed (but not to finished) since the last digest. */
   #changed = new Set<string>();
   /** The steps array of each run going at the last digest (a run replaces it as it moves, never changes it). */
@@ -71,10 +98,7 @@ export class Overview {
     if (e.type !== 'run.status' || this.#totals === null) return;
     if (FINISHED.has(e.status)) {
       const handle = this.source.live(e.runId);
-      if (handle !== undefined) {
-        this.#finished.ids.push(e.runId);
-        this.#finished.json.push(runTuple(handle.status(), []));
-      }
+      if (handle !== undefined) this.#finished.add(handle.status());
       this.#changed.delete(e.runId);
       this.#said.delete(e.runId);
     } else if (e.status !== 'running' || this.#said.has(e.runId)) this.#changed.add(e.runId); // a new run: the flush finds it
@@ -87,19 +111,28 @@ export class Overview {
     const runs = joined(c.runs, followed);
     const steps = joined(c.steps, followed);
     if (runs === '' && steps === '' && c.completed === null) return null;
-    return `{"type":"digest","at":${c.at},"runs":[${runs}],"steps":{${steps}},"completed":${c.completed ?? 'null'}}`;
+    return `{"type":"digest","at":${c.at},"workflows":${c.workflows},"runs":[${runs}],"steps":{${steps}},"completed":${c.completed ?? 'null'}}`;
   }
 
   /** Forget this digest's content (after its frames are made). */
   clear(): void {
-    this.#finished = { ids: [], json: [] };
+    this.#finished = new Finished();
     this.#changed = new Set();
     this.#collected = null;
   }
 
   #collect(): Collected | null {
     if (this.#totals === null) return null;
-    const runs = this.#finished; // the finished ones first: they are most
+    const at = Date.now();
+    const workflows = new Map<string, number>();
+    const tuple = (r: RunRecord, approvals: readonly string[]): string => runTuple(r, approvals, at, workflows);
+    const runs: Said = { ids: [], json: [] };
+    const f = this.#finished;
+    for (let i = 0; i < f.ids.length; i++) {
+      // Finished: no steps running, no approval waiting.
+      runs.ids.push(f.ids[i]!);
+      runs.json.push(`[${JSON.stringify(f.ids[i])},${index(workflows, f.workflows[i]!)},"${f.statuses[i]}",${at - f.created[i]!},${at - f.updated[i]!},${f.heads[i]},[],[]${f.parents[i] === undefined ? '' : `,${JSON.stringify(f.parents[i])}`}]`);
+    }
     const steps: Said = { ids: [], json: [] };
     const said = new Map<string, readonly string[]>();
     for (const handle of this.source.active()) {
@@ -109,7 +142,7 @@ export class Overview {
       said.set(id, now);
       if (before === undefined || this.#changed.has(id)) {
         runs.ids.push(id);
-        runs.json.push(runTuple(handle.status(), handle.pendingApprovals()));
+        runs.json.push(tuple(handle.status(), handle.pendingApprovals()));
       } else if (before !== now && !sameSteps(before, now)) {
         steps.ids.push(id);
         steps.json.push(`${JSON.stringify(id)}:${JSON.stringify(now)}`);
@@ -119,7 +152,7 @@ export class Overview {
     const totals = this.source.stepTotals();
     const completed = stepsSince(this.#totals, totals);
     this.#totals = totals;
-    return { runs, steps, completed, at: Date.now() };
+    return { runs, steps, workflows: JSON.stringify([...workflows.keys()]), completed, at };
   }
 }
 
@@ -144,16 +177,25 @@ function sameSteps(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /**
- * A run as a digest shows it, as JSON: `[id, workflow, status, createdAt, updatedAt, headSeq,
- * currentSteps, pendingApprovals]` and `parentRunId` last when it has one (docs/inspector-protocol.md).
- * One `JSON.stringify`: a flat string (pieces joined by hand make a tree of them, kept until the flush).
+ * A run as a digest shows it, as JSON: `[id, workflow, status, createdAgo, updatedAgo, headSeq,
+ * currentSteps, pendingApprovals]` and `parentRunId` last when it has one; `workflow` an index into
+ * the digest's `workflows`, the times ms before its `at` (docs/inspector-protocol.md).
  */
-function runTuple(r: RunRecord, approvals: readonly string[]): string {
-  return JSON.stringify(
-    r.parentRunId === undefined
-      ? [r.id, r.workflow, r.status, r.createdAt, r.updatedAt, r.headSeq, r.currentSteps, approvals]
-      : [r.id, r.workflow, r.status, r.createdAt, r.updatedAt, r.headSeq, r.currentSteps, approvals, r.parentRunId],
-  );
+function runTuple(r: RunRecord, approvals: readonly string[], at: number, workflows: Map<string, number>): string {
+  const head = `[${JSON.stringify(r.id)},${index(workflows, r.workflow)},"${r.status}",${at - r.createdAt},${at - r.updatedAt},${r.headSeq},${list(r.currentSteps)},${list(approvals)}`;
+  return r.parentRunId === undefined ? `${head}]` : `${head},${JSON.stringify(r.parentRunId)}]`;
+}
+
+/** A workflow's index in the digest's list (added on first use). */
+function index(workflows: Map<string, number>, name: string): number {
+  let i = workflows.get(name);
+  if (i === undefined) workflows.set(name, (i = workflows.size));
+  return i;
+}
+
+/** A list of names as JSON (most are empty). */
+function list(names: readonly string[]): string {
+  return names.length === 0 ? '[]' : JSON.stringify(names);
 }
 
 /** The JSON of the runs not followed, comma-separated. */

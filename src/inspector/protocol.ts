@@ -125,13 +125,14 @@ export interface StampedEvent {
 }
 
 /**
- * A run as a digest shows it: `[id, workflow, status, createdAt, updatedAt, headSeq, currentSteps,
- * pendingApprovals]`, and its `parentRunId` ninth when it has one (a run summary without its head's
- * hash, as a tuple: the names of the fields would be most of its bytes).
+ * A run as a digest shows it: `[id, workflow, status, createdAgo, updatedAgo, headSeq, currentSteps,
+ * pendingApprovals]`, and its `parentRunId` ninth when it has one — a run summary without its head's
+ * hash, as a tuple (the names of the fields would be most of its bytes), its workflow an index into
+ * the digest's `workflows` and its times in ms before the digest's `at`.
  */
 export type DigestRun =
-  | readonly [id: string, workflow: string, status: RunStatus, createdAt: number, updatedAt: number, headSeq: number, currentSteps: readonly string[], pendingApprovals: readonly string[]]
-  | readonly [id: string, workflow: string, status: RunStatus, createdAt: number, updatedAt: number, headSeq: number, currentSteps: readonly string[], pendingApprovals: readonly string[], parentRunId: string];
+  | readonly [id: string, workflow: number, status: RunStatus, createdAgo: number, updatedAgo: number, headSeq: number, currentSteps: readonly string[], pendingApprovals: readonly string[]]
+  | readonly [id: string, workflow: number, status: RunStatus, createdAgo: number, updatedAgo: number, headSeq: number, currentSteps: readonly string[], pendingApprovals: readonly string[], parentRunId: string];
 
 /**
  * The all-runs feed as an overview, for a client that subscribed to it with `digest: true`: sent at
@@ -146,6 +147,8 @@ export interface Digest {
   readonly type: 'digest';
   /** When it was sent (epoch ms). */
   readonly at: number;
+  /** The workflows its runs name, by index. */
+  readonly workflows: readonly string[];
   /** Runs whose status changed since the last digest: the latest state of each, once. */
   readonly runs: readonly DigestRun[];
   /** Runs whose current steps changed since the last digest (and whose status did not): run id → its steps running now. */

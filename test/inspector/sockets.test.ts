@@ -310,9 +310,10 @@ describe('the inspector WebSocket', () => {
       await followed.result();
       const digest = await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r[0] === runs[0]!.id));
       expect(digest.runs.map(idStatus).sort()).toEqual(runs.map((r) => [r.id, 'completed']).sort());
-      const [id, workflow, status, createdAt, updatedAt, headSeq, currentSteps, pendingApprovals, ...rest] = digest.runs.find((r: any) => r[0] === runs[0]!.id);
-      expect({ id, workflow, status, currentSteps, pendingApprovals, rest }).toEqual({ id: runs[0]!.id, workflow: 'quick', status: 'completed', currentSteps: [], pendingApprovals: [], rest: [] });
-      expect([createdAt, updatedAt, headSeq].every((n) => typeof n === 'number')).toBe(true);
+      const [id, workflow, status, createdAgo, updatedAgo, headSeq, currentSteps, pendingApprovals, ...rest] = digest.runs.find((r: any) => r[0] === runs[0]!.id);
+      expect({ id, workflow: digest.workflows[workflow], status, headSeq, currentSteps, pendingApprovals, rest }).toEqual({ id: runs[0]!.id, workflow: 'quick', status: 'completed', headSeq: 1, currentSteps: [], pendingApprovals: [], rest: [] });
+      const record = runs[0]!.status();
+      expect([digest.at - createdAgo, digest.at - updatedAgo]).toEqual([record.createdAt, record.updatedAt]);
       // Every step of every run (the followed one's too), as a histogram of the runtime's buckets, from the metrics.
       const { le, counts, count, failed } = digest.completed;
       expect(le).toEqual([0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 120000, 300000]);
@@ -334,6 +335,18 @@ describe('the inspector WebSocket', () => {
       expect(c.messages.slice(followedFrom).some((m) => m.type === 'digest' && (m.runs.some((r: any) => r[0] === followed.id) || followed.id in m.steps))).toBe(false);
       // The other runs' states and steps are the overview's alone.
       expect(events.some((e: any) => runs.some((r) => r.id === (e.runId ?? e.run?.id)))).toBe(false);
+    });
+
+    it('a digest shows a run going on as the flush finds it: its status, its steps, its approvals', async () => {
+      const { h, c } = await allRuns(20, true, 50);
+      const run = await h.rt.start('gated', { n: 1 });
+      const digest = await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r[0] === run.id && r[2] === 'waiting-approval'));
+      const [, workflow, , createdAgo, , , currentSteps, pendingApprovals] = digest.runs.find((r: any) => r[0] === run.id);
+      expect({ workflow: digest.workflows[workflow], currentSteps, pendingApprovals }).toEqual({ workflow: 'gated', currentSteps: ['draft'], pendingApprovals: ['draft'] });
+      expect(digest.at - createdAgo).toBe(run.status().createdAt);
+      run.approve('draft');
+      await run.result();
+      await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r[0] === run.id && r[2] === 'completed'));
     });
 
     it('digests come at their own interval, a followed run\'s events at the events interval', async () => {

@@ -177,7 +177,7 @@ export class Model {
    * Take a digest of the all-runs feed: the overview of the runs the page does not follow (its
    * other events come as `events`): the steps that completed, every run's (for the rates: a histogram), the steps running
    * now, the runs' latest states (tuples: docs/inspector-protocol.md).
-   * @param {{ at: number, runs: any[][], steps: Record<string, string[]>, completed: { count: number, failed: number, le: number[], counts: number[] } | null }} d
+   * @param {{ at: number, workflows: string[], runs: any[][], steps: Record<string, string[]>, completed: { count: number, failed: number, le: number[], counts: number[] } | null }} d
    * @returns {Set<string>} the panels it changes
    */
   digest(d) {
@@ -192,9 +192,20 @@ export class Model {
       this.#run(runId, d.at).currentSteps = [...steps];
       add(this.#changed(runId, ['runs']));
     }
-    for (const [id, workflow, status, createdAt, updatedAt, headSeq, currentSteps, pendingApprovals, parentRunId] of d.runs) {
-      // A digest leaves out the head's hash: the one known is kept.
-      const run = { id, workflow, status, createdAt, updatedAt, headSeq, headHash: this.runs.get(id)?.headHash ?? '', currentSteps, pendingApprovals, ...(parentRunId === undefined ? {} : { parentRunId }) };
+    for (const [id, workflow, status, createdAgo, updatedAgo, headSeq, currentSteps, pendingApprovals, parentRunId] of d.runs) {
+      // A digest leaves out the head's hash (the one known is kept); workflows by index, times before its `at`.
+      const run = {
+        id,
+        workflow: d.workflows[workflow],
+        status,
+        createdAt: d.at - createdAgo,
+        updatedAt: d.at - updatedAgo,
+        headSeq,
+        headHash: this.runs.get(id)?.headHash ?? '',
+        currentSteps,
+        pendingApprovals,
+        ...(parentRunId === undefined ? {} : { parentRunId }),
+      };
       add(this.apply({ type: 'run.state', run }, d.at));
     }
     return panels;
