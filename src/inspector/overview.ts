@@ -34,7 +34,7 @@ class Finished {
   readonly heads: number[] = [];
   readonly parents: (string | undefined)[] = [];
 
-  add(r: RunRecord): void {
+  add(r: Readonly<RunRecord>): void {
     this.ids.push(r.id);
     this.workflows.push(r.workflow);
     this.statuses.push(r.status);
@@ -98,7 +98,7 @@ export class Overview {
     if (e.type !== 'run.status' || this.#totals === null) return;
     if (FINISHED.has(e.status)) {
       const handle = this.source.live(e.runId);
-      if (handle !== undefined) this.#finished.add(handle.status());
+      if (handle !== undefined) this.#finished.add(handle.peek());
       this.#changed.delete(e.runId);
       this.#said.delete(e.runId);
     } else if (e.status !== 'running' || this.#said.has(e.runId)) this.#changed.add(e.runId); // a new run: the flush finds it
@@ -125,7 +125,7 @@ export class Overview {
     if (this.#totals === null) return null;
     const at = Date.now();
     const workflows = new Map<string, number>();
-    const tuple = (r: RunRecord, approvals: readonly string[]): string => runTuple(r, approvals, at, workflows);
+    const tuple = (r: Readonly<RunRecord>, approvals: readonly string[]): string => runTuple(r, approvals, at, workflows);
     const runs: Said = { ids: [], json: [] };
     const f = this.#finished;
     for (let i = 0; i < f.ids.length; i++) {
@@ -142,7 +142,7 @@ export class Overview {
       said.set(id, now);
       if (before === undefined || this.#changed.has(id)) {
         runs.ids.push(id);
-        runs.json.push(tuple(handle.status(), handle.pendingApprovals()));
+        runs.json.push(tuple(handle.peek(), handle.pendingApprovals()));
       } else if (before !== now && !sameSteps(before, now)) {
         steps.ids.push(id);
         steps.json.push(`${JSON.stringify(id)}:${JSON.stringify(now)}`);
@@ -181,7 +181,7 @@ function sameSteps(a: readonly string[], b: readonly string[]): boolean {
  * currentSteps, pendingApprovals]` and `parentRunId` last when it has one; `workflow` an index into
  * the digest's `workflows`, the times ms before its `at` (docs/inspector-protocol.md).
  */
-function runTuple(r: RunRecord, approvals: readonly string[], at: number, workflows: Map<string, number>): string {
+function runTuple(r: Readonly<RunRecord>, approvals: readonly string[], at: number, workflows: Map<string, number>): string {
   const head = `[${JSON.stringify(r.id)},${index(workflows, r.workflow)},"${r.status}",${at - r.createdAt},${at - r.updatedAt},${r.headSeq},${list(r.currentSteps)},${list(approvals)}`;
   return r.parentRunId === undefined ? `${head}]` : `${head},${JSON.stringify(r.parentRunId)}]`;
 }

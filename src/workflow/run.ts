@@ -127,6 +127,10 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     return this.record.currentSteps;
   }
 
+  peek(): Readonly<RunRecord> {
+    return this.record;
+  }
+
   pendingApprovals(): readonly string[] {
     return this.#approvals.ids();
   }

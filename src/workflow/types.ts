@@ -211,6 +211,11 @@ export interface RunHandle {
   status(): RunRecord;
   /** The steps running now, without copying the record (read-only; replaced, never changed, as the run moves). */
   currentSteps(): readonly string[];
+  /**
+   * The record itself, not a copy: for a monitor that reads a few fields of many runs often (the
+   * inspector's overview). Read-only, and read at once: it changes as the run moves.
+   */
+  peek(): Readonly<RunRecord>;
   /** Steps waiting for approval now. */
   pendingApprovals(): readonly string[];
   approve(step: string, opts?: { by?: string; comment?: string }): void;

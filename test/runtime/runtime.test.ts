@@ -105,6 +105,10 @@ describe('createRuntime', () => {
     expect(rt.getRun('my-run')).toBe(run);
     await run.result();
     expect(rt.getRun('my-run').status().status).toBe('completed');
+    // peek(): the record itself (read at once), status(): a copy.
+    expect(run.peek()).toBe(run.peek());
+    expect(run.status()).not.toBe(run.peek());
+    expect(run.status()).toEqual(run.peek());
     expect((await rejectionOf(() => rt!.getRun('nope'))).code).toBe('TROUPE_RUN_NOT_FOUND');
     expect((await rejectionOf(rt.start({ name: 'g', steps: { s: { agent: 'echo' } } }, {}, { runId: 'my-run' }))).code).toBe('TROUPE_RUNTIME_OPTIONS_INVALID');
   });
