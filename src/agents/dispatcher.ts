@@ -80,7 +80,9 @@ export class Dispatcher {
   readonly #o: DispatcherOptions;
   readonly #breakers = new Map<string, CircuitBreaker>();
   readonly #circuitListeners = new Set<(agentId: string, status: BreakerStatus) => void>();
-  readonly #policyState = new Map<string, PolicyState>();
+  /** The routing policies' state, per agent id and per capability. */
+  readonly #agentPolicyState = new Map<string, PolicyState>();
+  readonly #capabilityPolicyState = new Map<string, PolicyState>();
   /** Calls waiting for mailbox or pool room, FIFO per agent. */
   readonly #line = new WaitingLine();
 
@@ -128,9 +130,11 @@ export class Dispatcher {
       done(fail({ code: 'TROUPE_AGENT_NOT_FOUND', message: `no ${what} is registered (step ${req.stepId})` }, undefined, 0));
       return;
     }
-    const key = req.agent !== undefined ? `a:${req.agent}` : `c:${req.capability}`;
-    let state = this.#policyState.get(key);
-    if (!state) this.#policyState.set(key, (state = { cursor: 0 }));
+    // By the agent's or capability's own name (no key string made per call: its hash is cached).
+    const states = req.agent !== undefined ? this.#agentPolicyState : this.#capabilityPolicyState;
+    const key = req.agent ?? req.capability ?? '';
+    let state = states.get(key);
+    if (!state) states.set(key, (state = { cursor: 0 }));
     const c: CallState = {
       req,
       cancel: cancellableOf(req.signal),
