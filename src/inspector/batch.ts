@@ -1,19 +1,9 @@
 import type { RunEvent, RunHandle } from '../workflow/index.js';
 import { runEventToInspector, summary, withStatus } from './hub.js';
+import type { Feed } from './feed.js';
 import type { InspectorEvent } from './protocol.js';
 
-/** What a client's subscriptions cover. A batch is filtered and framed once per distinct feed. */
-export interface Feed {
-  /** The all-runs feed… */
-  readonly runs: boolean;
-  /** …taken as a digest: the overview's events go in `digest` frames, the rest in `events` frames. */
-  readonly digest: boolean;
-  readonly tree: boolean;
-  /** The tree with the runs' actors (not `{ kind: 'tree', runs: false }`). */
-  readonly treeRuns: boolean;
-  /** Followed runs' ids. */
-  readonly followed: ReadonlySet<string>;
-}
+export type { Feed } from './feed.js';
 
 /** A run's place in one events batch: what coalescing needs. */
 interface RunSlot {

@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isTroupeError, toErrorValue, type ErrorValue } from '../errors/index.js';
-import { EventBatch, type Feed } from './batch.js';
+import { EventBatch } from './batch.js';
+import { feedOf, subscriptionKey, type Feed } from './feed.js';
 import { RunFollows } from './follows.js';
 import { Overview } from './overview.js';
 import { InspectorHub, type HubListener } from './hub.js';
@@ -167,7 +168,7 @@ export class InspectorSockets {
   }
 
   #accept(ws: WebSocket, identity: ClientIdentity): void {
-    const client: Client = { ws, identity, subs: new Map(), digest: false, feed: feedOf(new Map(), false), feedKey: '', followedKey: '', alive: true, held: null };
+    const client: Client = { ws, identity, subs: new Map(), digest: false, ...feedOf(new Map(), false), alive: true, held: null };
     this.#clients.add(client);
     ws.on('pong', () => (client.alive = true));
     ws.on('message', (data, isBinary) => {
@@ -206,7 +207,7 @@ export class InspectorSockets {
           // be); batches gathered meanwhile are held back until the snapshot is sent, so a client
           // never sees events newer than the snapshot that follows them.
           this.#resubscribe(client, () => {
-            client.subs.set(key(msg.target), msg.target);
+            client.subs.set(subscriptionKey(msg.target), msg.target);
             if (msg.target.kind === 'runs') client.digest = msg.digest === true;
           });
           client.held ??= [];
@@ -222,7 +223,7 @@ export class InspectorSockets {
         }
         case 'unsubscribe':
           this.#resubscribe(client, () => {
-            client.subs.delete(key(msg.target));
+            client.subs.delete(subscriptionKey(msg.target));
             if (msg.target.kind === 'runs') client.digest = false;
           });
           return this.#send(client, { type: 'unsubscribed', target: msg.target });
@@ -262,9 +263,7 @@ export class InspectorSockets {
   #resubscribe(client: Client, change: () => void): void {
     this.#flush();
     change();
-    client.feed = feedOf(client.subs, client.digest);
-    client.feedKey = `${JSON.stringify([...client.subs.keys()].sort())}${client.feed.digest ? '+digest' : ''}${client.feed.tree && !client.feed.treeRuns ? '-runactors' : ''}`;
-    client.followedKey = JSON.stringify([...client.feed.followed].sort());
+    Object.assign(client, feedOf(client.subs, client.digest));
     this.#relisten();
   }
 
@@ -406,17 +405,4 @@ export class InspectorSockets {
       c.ws.ping();
     }
   }
-}
-
-function key(t: SubscriptionTarget): string {
-  return t.kind === 'run' ? `run:${t.runId}` : t.kind;
-}
-
-/** What a client's subscriptions cover. */
-function feedOf(subs: ReadonlyMap<string, SubscriptionTarget>, digest: boolean): Feed {
-  const followed = new Set<string>();
-  for (const t of subs.values()) if (t.kind === 'run') followed.add(t.runId);
-  const runs = subs.has('runs');
-  const tree = subs.get('tree') as Extract<SubscriptionTarget, { kind: 'tree' }> | undefined;
-  return { runs, digest: digest && runs, tree: tree !== undefined, treeRuns: tree !== undefined && tree.runs !== false, followed };
 }
