@@ -79,7 +79,15 @@ export class Overview {
   #totals: StepTotals | null = null;
   #collected: Collected | null = null;
 
-  constructor(readonly source: OverviewSource) {}
+  /**
+   * @param settleMs - a new run shows up once it has run this long (the digest interval), or when
+   *   its status changes (it waits, it ends): short runs, most of them at thousands a second, are
+   *   told once, finished, instead of twice.
+   */
+  constructor(
+    readonly source: OverviewSource,
+    readonly settleMs = 0,
+  ) {}
 
   /** Start gathering (idempotent): steps count from now. */
   start(): void {
@@ -139,8 +147,10 @@ export class Overview {
       const id = handle.id;
       const now = handle.currentSteps();
       const before = this.#said.get(id);
+      const changed = this.#changed.has(id);
+      if (before === undefined && !changed && at - handle.peek().createdAt < this.settleMs) continue; // new: told at a later digest, or when it ends
       said.set(id, now);
-      if (before === undefined || this.#changed.has(id)) {
+      if (before === undefined || changed) {
         runs.ids.push(id);
         runs.json.push(tuple(handle.peek(), handle.pendingApprovals()));
       } else if (before !== now && !sameSteps(before, now)) {

@@ -104,7 +104,6 @@ export class InspectorSockets {
     this.hub = new InspectorHub(options.runtime);
     this.#batch = new EventBatch((runId) => this.hub.live(runId));
     const runtime = options.runtime;
-    this.#overview = new Overview({ live: (runId) => this.hub.live(runId), active: () => runtime.activeRuns(), stepTotals: () => runtime.metrics.stepTotals() });
     this.#follows = new RunFollows((runId) => this.hub.live(runId), (e, at) => this.#batch.addRun(e, at));
     this.#o = {
       version: options.version,
@@ -114,6 +113,7 @@ export class InspectorSockets {
       flushMs: options.flushMs ?? 50,
       digestFlushMs: options.digestFlushMs ?? 250,
     };
+    this.#overview = new Overview({ live: (runId) => this.hub.live(runId), active: () => runtime.activeRuns(), stepTotals: () => runtime.metrics.stepTotals() }, this.#o.digestFlushMs);
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: MAX_CLIENT_MESSAGE_BYTES,

@@ -349,6 +349,22 @@ describe('the inspector WebSocket', () => {
       await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r[0] === run.id && r[2] === 'completed'));
     });
 
+    it('a new run shows up once it has run a digest interval, or when it ends: a short run is told once, finished', async () => {
+      const { h, c } = await allRuns(20, true, 100);
+      h.rt.registerAgent(defineAgent({ id: 'slow', execute: () => new Promise((resolve) => setTimeout(() => resolve({ ok: true }), 400)) }));
+      const slow = await h.rt.start({ name: 'slowly', steps: { s: { agent: 'slow' } } }, {});
+      const quick = await h.rt.start('quick', {});
+      await quick.result();
+      const running = await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r[0] === slow.id));
+      const tuple = running.runs.find((r: any) => r[0] === slow.id);
+      expect(tuple[2]).toBe('running');
+      expect(tuple[3]).toBeGreaterThanOrEqual(100); // created at least a digest interval before
+      await slow.result();
+      await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r[0] === slow.id && r[2] === 'completed'));
+      const told = c.messages.filter((m) => m.type === 'digest').flatMap((m) => m.runs.filter((r: any) => r[0] === quick.id).map((r: any) => r[2]));
+      expect(told).toEqual(['completed']);
+    });
+
     it('digests come at their own interval, a followed run\'s events at the events interval', async () => {
       const { h, c } = await allRuns(10, true, 150);
       const followed = await h.rt.start('gated', { n: 1 });
