@@ -126,15 +126,7 @@ export class EventBatch {
         return;
       }
     }
-    const audience =
-      event.type === 'actor.spawned' || event.type === 'actor.stopped'
-        ? (event.type === 'actor.spawned' ? event.actor.kind : event.kind) === 'run'
-          ? 'tree-run'
-          : 'tree'
-        : event.type.startsWith('actor.') || event.type === 'supervisor.decision'
-          ? 'tree'
-          : 'all';
-    const entry: Entry = { at, run: null, event, audience, dropped: false, json: undefined };
+    const entry: Entry = { at, run: null, event, audience: audienceOf(event), dropped: false, json: undefined };
     if (event.type === 'actor.spawned') this.#spawned.set(event.actor.id, entry);
     this.#entries.push(entry);
   }
@@ -183,6 +175,13 @@ function eventJson(e: InspectorEvent): string {
 
 function stamped(at: number, event: string): string {
   return `{"at":${at},"event":${event}}`;
+}
+
+/** Who an event other than a run's is for: the tree's followers (a run's actor: those that take the runs' actors), or everyone subscribed. */
+function audienceOf(event: InspectorEvent): Entry['audience'] {
+  if (event.type === 'actor.spawned') return event.actor.kind === 'run' ? 'tree-run' : 'tree';
+  if (event.type === 'actor.stopped') return event.kind === 'run' ? 'tree-run' : 'tree';
+  return event.type.startsWith('actor.') || event.type === 'supervisor.decision' ? 'tree' : 'all';
 }
 
 /** Whether a feed covers an entry: run events go to the run's followers and (but for context entries) to the all-runs feed; actor events to the tree's; the rest to everyone subscribed. */

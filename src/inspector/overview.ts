@@ -1,5 +1,5 @@
 import type { StepTotals } from '../metrics/index.js';
-import type { RunRecord } from '../store/index.js';
+import type { RunRecord, RunStatus } from '../store/index.js';
 import type { RunEvent, RunHandle } from '../workflow/index.js';
 
 const FINISHED: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
@@ -13,6 +13,11 @@ export interface OverviewSource {
   /** Every step so far (the step-duration histogram summed over agents and outcomes). */
   stepTotals(): StepTotals;
 }
+
+/** What a run's digest tuple is made of. */
+type TupleFields = Readonly<Pick<RunRecord, 'id' | 'workflow' | 'status' | 'createdAt' | 'updatedAt' | 'headSeq' | 'parentRunId'>> & { readonly currentSteps: readonly string[] };
+
+const NONE: readonly string[] = [];
 
 /** Runs and what a digest says of each (JSON), in two lists. */
 interface Said {
@@ -28,13 +33,13 @@ interface Said {
 class Finished {
   readonly ids: string[] = [];
   readonly workflows: string[] = [];
-  readonly statuses: string[] = [];
+  readonly statuses: RunStatus[] = [];
   readonly created: number[] = [];
   readonly updated: number[] = [];
   readonly heads: number[] = [];
   readonly parents: (string | undefined)[] = [];
 
-  add(r: Readonly<RunRecord>): void {
+  add(r: TupleFields): void {
     this.ids.push(r.id);
     this.workflows.push(r.workflow);
     this.statuses.push(r.status);
@@ -43,6 +48,11 @@ class Finished {
     this.heads.push(r.headSeq);
     this.parents.push(r.parentRunId);
   }
+  /** The i-th run's fields for its tuple (finished: no steps running). */
+  record(i: number): TupleFields {
+    return { id: this.ids[i]!, workflow: this.workflows[i]!, status: this.statuses[i]!, createdAt: this.created[i]!, updatedAt: this.updated[i]!, headSeq: this.heads[i]!, currentSteps: NONE, parentRunId: this.parents[i] };
+  }
+
 }
 
 /** One digest's content, made once at the flush and filtered per frame. */
@@ -133,13 +143,12 @@ export class Overview {
     if (this.#totals === null) return null;
     const at = Date.now();
     const workflows = new Map<string, number>();
-    const tuple = (r: Readonly<RunRecord>, approvals: readonly string[]): string => runTuple(r, approvals, at, workflows);
+    const tuple = (r: TupleFields, approvals: readonly string[]): string => runTuple(r, approvals, at, workflows);
     const runs: Said = { ids: [], json: [] };
     const f = this.#finished;
     for (let i = 0; i < f.ids.length; i++) {
-      // Finished: no steps running, no approval waiting.
       runs.ids.push(f.ids[i]!);
-      runs.json.push(`[${JSON.stringify(f.ids[i])},${index(workflows, f.workflows[i]!)},"${f.statuses[i]}",${at - f.created[i]!},${at - f.updated[i]!},${f.heads[i]},[],[]${f.parents[i] === undefined ? '' : `,${JSON.stringify(f.parents[i])}`}]`);
+      runs.json.push(tuple(f.record(i), NONE)); // finished: no approval waits
     }
     const steps: Said = { ids: [], json: [] };
     const said = new Map<string, readonly string[]>();
@@ -191,7 +200,7 @@ function sameSteps(a: readonly string[], b: readonly string[]): boolean {
  * currentSteps, pendingApprovals]` and `parentRunId` last when it has one; `workflow` an index into
  * the digest's `workflows`, the times ms before its `at` (docs/inspector-protocol.md).
  */
-function runTuple(r: Readonly<RunRecord>, approvals: readonly string[], at: number, workflows: Map<string, number>): string {
+function runTuple(r: TupleFields, approvals: readonly string[], at: number, workflows: Map<string, number>): string {
   const head = `[${JSON.stringify(r.id)},${index(workflows, r.workflow)},"${r.status}",${at - r.createdAt},${at - r.updatedAt},${r.headSeq},${list(r.currentSteps)},${list(approvals)}`;
   return r.parentRunId === undefined ? `${head}]` : `${head},${JSON.stringify(r.parentRunId)}]`;
 }

@@ -5,7 +5,7 @@ import { Pools, type PoolStats } from '../pool/index.js';
 import { TroupeError } from '../errors/index.js';
 import type { Duration } from '../util/index.js';
 import { LmdbStore, MemoryStore, genesisHash, verifyChain, type ChainCheck, type RunRecord, type Store } from '../store/index.js';
-import { ResponseCache, type CompiledWorkflow, isPerStepEvent, loadWorkflowFile, type LoadedWorkflow, RunCore, type RunEnv, type RunListenOptions, type WorkflowDefinition } from '../workflow/index.js';
+import { ResponseCache, type CompiledWorkflow, isPerStepEvent, safely, loadWorkflowFile, type LoadedWorkflow, RunCore, type RunEnv, type RunListenOptions, type WorkflowDefinition } from '../workflow/index.js';
 import { AgentHost } from './agent-host.js';
 import { recoverRuns, type RecoveryOutcome } from './recovery.js';
 import { forkRun } from './fork.js';
@@ -84,14 +84,7 @@ export class TroupeRuntime implements Runtime {
   // event); a throwing listener does not stop the others.
   readonly #emitAll = (e: RunEvent): void => {
     const perStep = isPerStepEvent(e);
-    for (const l of this.#listeners) {
-      if (perStep && !l.perStep) continue;
-      try {
-        l.fn(e);
-      } catch {
-        // a listener must not break a run
-      }
-    }
+    for (const l of this.#listeners) if (!perStep || l.perStep) safely(l.fn, e);
   };
   readonly #env: { -readonly [K in keyof RunEnv]: RunEnv[K] };
   readonly #now: () => number;
@@ -295,7 +288,6 @@ export class TroupeRuntime implements Runtime {
     this.#env.emit = listeners.length === 0 ? null : this.#emitAll;
     this.#env.perStep = listeners.some((l) => l.perStep);
   }
-
 
   stop(options: { timeoutMs?: number } = {}): Promise<void> {
     this.#stopping ??= this.#doStop(options.timeoutMs ?? 5_000);

@@ -65,7 +65,7 @@ export {
 } from './builder.js';
 export { compileWorkflow, type CompiledWorkflow, type CompiledStep, type CompiledCall, type CompiledBranch } from './compile.js';
 export { RunCore, type RunEnv } from './run.js';
-export { isPerStepEvent } from './run-env.js';
+export { isPerStepEvent, safely } from './run-env.js';
 export { runsLogic, type RunsEvent } from './runs-actor.js';
 export { ContextLog, applyEntry, applyEntries, viewOf, type ContextView, type EntryDraft } from './context.js';
 export type { RunMachine, RunMachineEvent, MachineCore } from './machine.js';
