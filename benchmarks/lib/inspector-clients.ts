@@ -48,8 +48,14 @@ interface StreamEvent {
 }
 type Frame =
   | { readonly type: 'events'; readonly events: readonly StreamEvent[] }
-  /** `runs`: tuples, `[id, workflow, status, …]` (docs/inspector-protocol.md). */
-  | { readonly type: 'digest'; readonly runs: readonly (readonly [string, string, string, ...unknown[]])[]; readonly steps: Readonly<Record<string, unknown>>; readonly completed: { readonly count: number } | null }
+  /** `runs`: tuples, `[id, workflow, status, …]`; `finished`: columns (docs/inspector-protocol.md). */
+  | {
+      readonly type: 'digest';
+      readonly runs: readonly (readonly [string, string, string, ...unknown[]])[];
+      readonly finished: { readonly statuses: readonly string[]; readonly ids: readonly string[]; readonly status: readonly number[] } | null;
+      readonly steps: Readonly<Record<string, unknown>>;
+      readonly completed: { readonly count: number } | null;
+    }
   | { readonly type: 'hello' | 'snapshot' | 'error' };
 
 interface Client {
@@ -94,6 +100,11 @@ async function open(url: string, tree: boolean, format: FeedFormat): Promise<Cli
     else if (msg.type === 'digest') {
       client.events += msg.runs.length + Object.keys(msg.steps).length + (msg.completed?.count ?? 0);
       for (const [id, , status] of msg.runs) if (FINISHED.has(status)) client.finished.add(id);
+      const f = msg.finished;
+      if (f !== null) {
+        client.events += f.ids.length;
+        for (let i = 0; i < f.ids.length; i++) if (FINISHED.has(f.statuses[f.status[i]!]!)) client.finished.add(f.ids[i]!);
+      }
     } else if (msg.type === 'hello') {
       send(ws, { type: 'subscribe', target: { kind: 'runs' }, ...(format === 'digest' ? { digest: true } : {}) });
       // As the page: the runs' actors come from the runs feed (with every event, as `troupe inspect --tree`: in the tree too).

@@ -17,7 +17,7 @@ export interface OverviewSource {
 /** What a run's digest tuple is made of. */
 type TupleFields = Readonly<Pick<RunRecord, 'id' | 'workflow' | 'status' | 'createdAt' | 'updatedAt' | 'headSeq' | 'parentRunId'>> & { readonly currentSteps: readonly string[] };
 
-const NONE: readonly string[] = [];
+const NO_RUNS: ReadonlySet<string> = new Set();
 
 /** Runs and what a digest says of each (JSON), in two lists. */
 interface Said {
@@ -27,8 +27,8 @@ interface Said {
 
 /**
  * Runs that finished since the last digest, by column: a run kept until the digest adds a few
- * values to lists, no object of its own (its strings are the record's own); its tuple is written
- * at the flush, its times relative to the digest's.
+ * values to lists, no object of its own (its strings are the record's own); the digest's
+ * `finished` columns are written at the flush, its times relative to the digest's.
  */
 class Finished {
   readonly ids: string[] = [];
@@ -48,21 +48,52 @@ class Finished {
     this.heads.push(r.headSeq);
     this.parents.push(r.parentRunId);
   }
-  /** The i-th run's fields for its tuple (finished: no steps running). */
-  record(i: number): TupleFields {
-    return { id: this.ids[i]!, workflow: this.workflows[i]!, status: this.statuses[i]!, createdAt: this.created[i]!, updatedAt: this.updated[i]!, headSeq: this.heads[i]!, currentSteps: NONE, parentRunId: this.parents[i] };
+  /**
+   * The runs as the digest's `finished` columns (docs/inspector-protocol.md), leaving out `skip`'s
+   * runs; null for none. Columns, not a tuple per run: a client parses a few numbers and an id per
+   * run, no array or status string of its own.
+   */
+  columns(at: number, workflows: Map<string, number>, skip: ReadonlySet<string>): string | null {
+    const statuses: RunStatus[] = [];
+    const ids: string[] = [];
+    const wf: number[] = [];
+    const status: number[] = [];
+    const created: number[] = [];
+    const updated: number[] = [];
+    const heads: number[] = [];
+    let parents: (string | null)[] | null = null;
+    for (let i = 0; i < this.ids.length; i++) {
+      const id = this.ids[i]!;
+      if (skip.size > 0 && skip.has(id)) continue;
+      const parent = this.parents[i];
+      if (parent !== undefined) (parents ??= ids.map(() => null)).push(parent);
+      else parents?.push(null);
+      ids.push(id);
+      wf.push(index(workflows, this.workflows[i]!));
+      let s = statuses.indexOf(this.statuses[i]!);
+      if (s < 0) s = statuses.push(this.statuses[i]!) - 1;
+      status.push(s);
+      created.push(at - this.created[i]!);
+      updated.push(at - this.updated[i]!);
+      heads.push(this.heads[i]!);
+    }
+    if (ids.length === 0) return null;
+    const p = parents === null ? '' : `,"parent":${JSON.stringify(parents)}`;
+    return `{"statuses":${JSON.stringify(statuses)},"ids":${JSON.stringify(ids)},"workflow":[${wf.join(',')}],"status":[${status.join(',')}],"createdAgo":[${created.join(',')}],"updatedAgo":[${updated.join(',')}],"headSeq":[${heads.join(',')}]${p}}`;
   }
-
 }
 
 /** One digest's content, made once at the flush and filtered per frame. */
 interface Collected {
-  /** Runs whose status changed: their tuples. */
+  /** Runs whose status changed (and did not finish): their tuples. */
   readonly runs: Said;
+  /** Runs that finished, as columns (`null`: none). */
+  readonly finished: string | null;
   /** Runs whose steps changed (only): `"id":[steps]`. */
   readonly steps: Said;
-  /** The workflows the tuples name, by index. */
+  /** The workflows the runs name, by index. */
   readonly workflows: string;
+  readonly byName: Map<string, number>;
   /** The steps completed since the previous digest, as JSON (`null`: none). */
   readonly completed: string | null;
   readonly at: number;
@@ -72,8 +103,8 @@ interface Collected {
  * The all-runs feed as an overview, gathered over a digest interval (longer than the events'
  * batches: an overview of a thousand runs need not change twenty times a second). It costs the
  * runs nothing per step: the runtime's listener takes no step events for it. Per run it notes a
- * change of status as it comes (a finished run's tuple is made then: it changes no more, and the
- * overview keeps neither the run nor a copy of its record), and at the flush it reads the runs
+ * change of status as it comes (a finished run's fields are noted then, by column: it changes no
+ * more, and the overview keeps neither the run nor a copy of its record), and at the flush it reads the runs
  * still going — whose steps changed since the previous digest — and the steps completed since then
  * from the step-duration histogram of the runtime's metrics. Framed as one `digest` frame per
  * distinct set of followed runs (a followed run is left out: its events come in full).
@@ -128,8 +159,9 @@ export class Overview {
     if (c === null) return null;
     const runs = joined(c.runs, followed);
     const steps = joined(c.steps, followed);
-    if (runs === '' && steps === '' && c.completed === null) return null;
-    return `{"type":"digest","at":${c.at},"workflows":${c.workflows},"runs":[${runs}],"steps":{${steps}},"completed":${c.completed ?? 'null'}}`;
+    const finished = followed.size === 0 ? c.finished : this.#finished.columns(c.at, c.byName, followed);
+    if (runs === '' && steps === '' && finished === null && c.completed === null) return null;
+    return `{"type":"digest","at":${c.at},"workflows":${c.workflows},"runs":[${runs}],"finished":${finished ?? 'null'},"steps":{${steps}},"completed":${c.completed ?? 'null'}}`;
   }
 
   /** Forget this digest's content (after its frames are made). */
@@ -145,11 +177,7 @@ export class Overview {
     const workflows = new Map<string, number>();
     const tuple = (r: TupleFields, approvals: readonly string[]): string => runTuple(r, approvals, at, workflows);
     const runs: Said = { ids: [], json: [] };
-    const f = this.#finished;
-    for (let i = 0; i < f.ids.length; i++) {
-      runs.ids.push(f.ids[i]!);
-      runs.json.push(tuple(f.record(i), NONE)); // finished: no approval waits
-    }
+    const finished = this.#finished.columns(at, workflows, NO_RUNS);
     const steps: Said = { ids: [], json: [] };
     const said = new Map<string, readonly string[]>();
     for (const handle of this.source.active()) {
@@ -171,7 +199,7 @@ export class Overview {
     const totals = this.source.stepTotals();
     const completed = stepsSince(this.#totals, totals);
     this.#totals = totals;
-    return { runs, steps, workflows: JSON.stringify([...workflows.keys()]), completed, at };
+    return { runs, finished, steps, workflows: JSON.stringify([...workflows.keys()]), byName: workflows, completed, at };
   }
 }
 

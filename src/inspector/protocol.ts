@@ -1,5 +1,5 @@
 /**
- * The inspector protocol (version 2): JSON messages over the WebSocket at `/inspect`. Documented in
+ * The inspector protocol (version 3): JSON messages over the WebSocket at `/inspect`. Documented in
  * docs/inspector-protocol.md. The server speaks first (`hello`); a client subscribes to all runs,
  * one run or the actor tree, gets a `snapshot`, then batches of `events` as they happen; an operator-scoped
  * client may send `command`s, each answered by an `ack` (idempotent by command id).
@@ -8,7 +8,7 @@ import type { ErrorValue } from '../errors/index.js';
 import type { ContextEntry, RunStatus } from '../store/index.js';
 
 /** The protocol version this server speaks. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** The WebSocket subprotocol a client offers (a browser offers it beside `troupe.token.<token>`); the server selects it. */
 export const PROTOCOL_NAME = 'troupe.v1';
@@ -149,12 +149,33 @@ export interface Digest {
   readonly at: number;
   /** The workflows its runs name, by index. */
   readonly workflows: readonly string[];
-  /** Runs whose status changed since the last digest: the latest state of each, once. */
+  /** Runs whose status changed since the last digest and that have not ended: the latest state of each, once. */
   readonly runs: readonly DigestRun[];
+  /** Runs that ended since the last digest, as columns; null for none. */
+  readonly finished: DigestFinished | null;
   /** Runs whose current steps changed since the last digest (and whose status did not): run id → its steps running now. */
   readonly steps: Readonly<Record<string, readonly string[]>>;
   /** The steps of every run (followed ones too) that completed since the last digest, for rates and percentiles; null for none. */
   readonly completed: DigestSteps | null;
+}
+
+/**
+ * Runs that ended in a digest interval, by column: the `i`-th run is `ids[i]`, its status
+ * `statuses[status[i]]`, its workflow `workflows[workflow[i]]` (the digest's list), created and
+ * last updated `createdAgo[i]` and `updatedAgo[i]` ms before the digest's `at`, its log's head at
+ * `headSeq[i]`, and its parent run `parent[i]` (the column only when some run has one; null for
+ * none). Columns rather than a tuple per run: at thousands of runs a second, a client parses an id
+ * and a few numbers per run.
+ */
+export interface DigestFinished {
+  readonly statuses: readonly RunStatus[];
+  readonly ids: readonly string[];
+  readonly workflow: readonly number[];
+  readonly status: readonly number[];
+  readonly createdAgo: readonly number[];
+  readonly updatedAgo: readonly number[];
+  readonly headSeq: readonly number[];
+  readonly parent?: readonly (string | null)[];
 }
 
 /**

@@ -74,7 +74,7 @@ describe('the inspector WebSocket', () => {
   it('says hello with the protocol version and the client scope', async () => {
     const h = await harness();
     const c = await connect(h.url);
-    expect(await c.next((m) => m.type === 'hello')).toMatchObject({ protocol: 2, scope: 'operator', server: { name: 'troupe', version: 'test' } });
+    expect(await c.next((m) => m.type === 'hello')).toMatchObject({ protocol: 3, scope: 'operator', server: { name: 'troupe', version: 'test' } });
   });
 
   it('streams runs live after a snapshot: steps, the approval wait; a followed run also gets its context entries with their hash', async () => {
@@ -285,6 +285,13 @@ describe('the inspector WebSocket', () => {
     };
     /** A digest's run tuple as [id, status]. */
     const idStatus = (r: any[]) => [r[0], r[2]];
+    /** A digest's runs as tuples: its `runs`, then its `finished` columns made tuples (parentRunId ninth when set). */
+    const tuples = (m: any): any[] => {
+      const f = m.finished;
+      if (f === null) return m.runs;
+      const ended = f.ids.map((id: string, i: number) => [id, f.workflow[i], f.statuses[f.status[i]], f.createdAgo[i], f.updatedAgo[i], f.headSeq[i], [], [], ...(f.parent?.[i] ? [f.parent[i]] : [])]);
+      return [...m.runs, ...ended];
+    };
 
     it('coalesces: one run.state per run (the latest), no start of a step that ended in the same batch', async () => {
       const { h, c } = await allRuns(200, false);
@@ -308,9 +315,9 @@ describe('the inspector WebSocket', () => {
       await Promise.all(runs.map((r) => r.result()));
       followed.approve('draft');
       await followed.result();
-      const digest = await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r[0] === runs[0]!.id));
-      expect(digest.runs.map(idStatus).sort()).toEqual(runs.map((r) => [r.id, 'completed']).sort());
-      const [id, workflow, status, createdAgo, updatedAgo, headSeq, currentSteps, pendingApprovals, ...rest] = digest.runs.find((r: any) => r[0] === runs[0]!.id);
+      const digest = await c.next((m) => m.type === 'digest' && tuples(m).some((r: any) => r[0] === runs[0]!.id));
+      expect(tuples(digest).map(idStatus).sort()).toEqual(runs.map((r) => [r.id, 'completed']).sort());
+      const [id, workflow, status, createdAgo, updatedAgo, headSeq, currentSteps, pendingApprovals, ...rest] = tuples(digest).find((r: any) => r[0] === runs[0]!.id);
       expect({ id, workflow: digest.workflows[workflow], status, headSeq, currentSteps, pendingApprovals, rest }).toEqual({ id: runs[0]!.id, workflow: 'quick', status: 'completed', headSeq: 1, currentSteps: [], pendingApprovals: [], rest: [] });
       const record = runs[0]!.status();
       expect([digest.at - createdAgo, digest.at - updatedAgo]).toEqual([record.createdAt, record.updatedAt]);
@@ -332,7 +339,7 @@ describe('the inspector WebSocket', () => {
       expect(types).toContain('context.appended');
       expect(types).toContain('step.completed');
       const followedFrom = c.messages.findIndex((m) => m.type === 'snapshot' && m.target.kind === 'run');
-      expect(c.messages.slice(followedFrom).some((m) => m.type === 'digest' && (m.runs.some((r: any) => r[0] === followed.id) || followed.id in m.steps))).toBe(false);
+      expect(c.messages.slice(followedFrom).some((m) => m.type === 'digest' && (tuples(m).some((r: any) => r[0] === followed.id) || followed.id in m.steps))).toBe(false);
       // The other runs' states and steps are the overview's alone.
       expect(events.some((e: any) => runs.some((r) => r.id === (e.runId ?? e.run?.id)))).toBe(false);
     });
@@ -340,13 +347,13 @@ describe('the inspector WebSocket', () => {
     it('a digest shows a run going on as the flush finds it: its status, its steps, its approvals', async () => {
       const { h, c } = await allRuns(20, true, 50);
       const run = await h.rt.start('gated', { n: 1 });
-      const digest = await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r[0] === run.id && r[2] === 'waiting-approval'));
-      const [, workflow, , createdAgo, , , currentSteps, pendingApprovals] = digest.runs.find((r: any) => r[0] === run.id);
+      const digest = await c.next((m) => m.type === 'digest' && tuples(m).some((r: any) => r[0] === run.id && r[2] === 'waiting-approval'));
+      const [, workflow, , createdAgo, , , currentSteps, pendingApprovals] = tuples(digest).find((r: any) => r[0] === run.id);
       expect({ workflow: digest.workflows[workflow], currentSteps, pendingApprovals }).toEqual({ workflow: 'gated', currentSteps: ['draft'], pendingApprovals: ['draft'] });
       expect(digest.at - createdAgo).toBe(run.status().createdAt);
       run.approve('draft');
       await run.result();
-      await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r[0] === run.id && r[2] === 'completed'));
+      await c.next((m) => m.type === 'digest' && tuples(m).some((r: any) => r[0] === run.id && r[2] === 'completed'));
     });
 
     it('a new run shows up once it has run a digest interval, or when it ends: a short run is told once, finished', async () => {
@@ -355,13 +362,13 @@ describe('the inspector WebSocket', () => {
       const slow = await h.rt.start({ name: 'slowly', steps: { s: { agent: 'slow' } } }, {});
       const quick = await h.rt.start('quick', {});
       await quick.result();
-      const running = await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r[0] === slow.id));
-      const tuple = running.runs.find((r: any) => r[0] === slow.id);
+      const running = await c.next((m) => m.type === 'digest' && tuples(m).some((r: any) => r[0] === slow.id));
+      const tuple = tuples(running).find((r: any) => r[0] === slow.id);
       expect(tuple[2]).toBe('running');
       expect(tuple[3]).toBeGreaterThanOrEqual(100); // created at least a digest interval before
       await slow.result();
-      await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r[0] === slow.id && r[2] === 'completed'));
-      const told = c.messages.filter((m) => m.type === 'digest').flatMap((m) => m.runs.filter((r: any) => r[0] === quick.id).map((r: any) => r[2]));
+      await c.next((m) => m.type === 'digest' && tuples(m).some((r: any) => r[0] === slow.id && r[2] === 'completed'));
+      const told = c.messages.filter((m) => m.type === 'digest').flatMap((m) => tuples(m).filter((r: any) => r[0] === quick.id).map((r: any) => r[2]));
       expect(told).toEqual(['completed']);
     });
 
@@ -384,7 +391,7 @@ describe('the inspector WebSocket', () => {
       expect(digests.length).toBeGreaterThanOrEqual(3);
       for (let i = 1; i < digests.length; i++) expect(digests[i]! - digests[i - 1]!).toBeGreaterThan(120);
       // Every run's end is in some digest.
-      const ends = new Set(c.messages.filter((m) => m.type === 'digest').flatMap((m) => m.runs.filter((r: any) => r[2] === 'completed').map((r: any) => r[0])));
+      const ends = new Set(c.messages.filter((m) => m.type === 'digest').flatMap((m) => tuples(m).filter((r: any) => r[2] === 'completed').map((r: any) => r[0])));
       expect(ends.size).toBe(60);
       // The followed run's approval, decided now, arrives within a few events intervals, not a digest's.
       const t0 = performance.now();
@@ -416,20 +423,39 @@ describe('the inspector WebSocket', () => {
       for (const c of [first, second]) {
         const seen = new Set<string>();
         for (const m of c.messages) {
-          if (m.type === 'digest') for (const r of m.runs) if (r[2] === 'completed') seen.add(r[0]);
+          if (m.type === 'digest') for (const r of tuples(m)) if (r[2] === 'completed') seen.add(r[0]);
           if (m.type === 'snapshot' && m.snapshot.kind === 'runs') for (const r of m.snapshot.runs) if (r.status === 'completed') seen.add(r.id);
         }
         expect(ids.filter((id) => !seen.has(id))).toEqual([]);
       }
     });
 
+    it('a digest tells the runs that ended as columns, a sub-run with its parent', async () => {
+      const { h, c } = await allRuns(5, true);
+      const parent = await h.rt.start({ name: 'outer', steps: { child: { workflow: 'quick' } } }, {});
+      await parent.result();
+      await c.next((m) => m.type === 'digest' && m.finished !== null && m.finished.ids.includes(parent.id));
+      // Each run that ended, from the columns of whichever digest told it.
+      const told = new Map<string, unknown>();
+      for (const m of c.messages) {
+        if (m.type !== 'digest' || m.finished === null) continue;
+        const f = m.finished;
+        f.ids.forEach((id: string, i: number) => told.set(id, { workflow: m.workflows[f.workflow[i]], status: f.statuses[f.status[i]], parent: f.parent?.[i] ?? null }));
+      }
+      const childId = [...told.keys()].find((id) => id !== parent.id);
+      expect(told.get(parent.id)).toEqual({ workflow: 'outer', status: 'completed', parent: null });
+      expect(told.get(childId!)).toEqual({ workflow: 'quick', status: 'completed', parent: parent.id });
+      expect(told.size).toBe(2);
+      for (const m of c.messages) if (m.type === 'digest') expect(m.runs.filter((r: any) => told.has(r[0]) && r[2] === 'completed')).toEqual([]); // told once, in the columns
+    });
+
     it('a digest names the steps running now of a run whose status did not change', async () => {
       const { h, c } = await allRuns(5, true);
       const run = await h.rt.start('gated', { n: 2 });
-      await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r[0] === run.id && r[2] === 'waiting-approval'));
+      await c.next((m) => m.type === 'digest' && tuples(m).some((r: any) => r[0] === run.id && r[2] === 'waiting-approval'));
       run.approve('draft');
       await run.result();
-      await c.next((m) => m.type === 'digest' && m.runs.some((r: any) => r[0] === run.id && r[2] === 'completed'));
+      await c.next((m) => m.type === 'digest' && tuples(m).some((r: any) => r[0] === run.id && r[2] === 'completed'));
       const approval = await c.next(isEvent('approval.decided', (e) => e.runId === run.id));
       expect(approval.event.approved).toBe(true);
     });

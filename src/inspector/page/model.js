@@ -177,7 +177,7 @@ export class Model {
    * Take a digest of the all-runs feed: the overview of the runs the page does not follow (its
    * other events come as `events`): the steps that completed, every run's (for the rates: a histogram), the steps running
    * now, the runs' latest states (tuples: docs/inspector-protocol.md).
-   * @param {{ at: number, workflows: string[], runs: any[][], steps: Record<string, string[]>, completed: { count: number, failed: number, le: number[], counts: number[] } | null }} d
+   * @param {{ at: number, workflows: string[], runs: any[][], finished: { statuses: string[], ids: string[], workflow: number[], status: number[], createdAgo: number[], updatedAgo: number[], headSeq: number[], parent?: (string | null)[] } | null, steps: Record<string, string[]>, completed: { count: number, failed: number, le: number[], counts: number[] } | null }} d
    * @returns {Set<string>} the panels it changes
    */
   digest(d) {
@@ -192,8 +192,8 @@ export class Model {
       this.#run(runId, d.at).currentSteps = [...steps];
       add(this.#changed(runId, ['runs']));
     }
-    for (const [id, workflow, status, createdAgo, updatedAgo, headSeq, currentSteps, pendingApprovals, parentRunId] of d.runs) {
-      // A digest leaves out the head's hash (the one known is kept); workflows by index, times before its `at`.
+    // A digest leaves out the head's hash (the one known is kept); workflows by index, times before its `at`.
+    const state = (/** @type {any[]} */ [id, workflow, status, createdAgo, updatedAgo, headSeq, currentSteps, pendingApprovals, parentRunId]) => {
       const run = {
         id,
         workflow: d.workflows[workflow],
@@ -204,10 +204,13 @@ export class Model {
         headHash: this.runs.get(id)?.headHash ?? '',
         currentSteps,
         pendingApprovals,
-        ...(parentRunId === undefined ? {} : { parentRunId }),
+        ...(parentRunId == null ? {} : { parentRunId }),
       };
       add(this.apply({ type: 'run.state', run }, d.at));
-    }
+    };
+    for (const tuple of d.runs) state(tuple);
+    const f = d.finished;
+    if (f) f.ids.forEach((id, i) => state([id, f.workflow[i], f.statuses[f.status[i]], f.createdAgo[i], f.updatedAgo[i], f.headSeq[i], [], [], f.parent?.[i]]));
     return panels;
   }
 
