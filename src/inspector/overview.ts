@@ -54,32 +54,18 @@ class Finished {
    * run, no array or status string of its own.
    */
   columns(at: number, workflows: Map<string, number>, skip: ReadonlySet<string>): string | null {
-    const statuses: RunStatus[] = [];
-    const ids: string[] = [];
-    const wf: number[] = [];
-    const status: number[] = [];
-    const created: number[] = [];
-    const updated: number[] = [];
-    const heads: number[] = [];
-    let parents: (string | null)[] | null = null;
-    for (let i = 0; i < this.ids.length; i++) {
-      const id = this.ids[i]!;
-      if (skip.size > 0 && skip.has(id)) continue;
-      const parent = this.parents[i];
-      if (parent !== undefined) (parents ??= ids.map(() => null)).push(parent);
-      else parents?.push(null);
-      ids.push(id);
-      wf.push(index(workflows, this.workflows[i]!));
-      let s = statuses.indexOf(this.statuses[i]!);
-      if (s < 0) s = statuses.push(this.statuses[i]!) - 1;
-      status.push(s);
-      created.push(at - this.created[i]!);
-      updated.push(at - this.updated[i]!);
-      heads.push(this.heads[i]!);
-    }
+    const pick = <T>(column: readonly T[]): readonly T[] => (skip.size === 0 ? column : column.filter((_, i) => !skip.has(this.ids[i]!)));
+    const ids = pick(this.ids);
     if (ids.length === 0) return null;
-    const p = parents === null ? '' : `,"parent":${JSON.stringify(parents)}`;
-    return `{"statuses":${JSON.stringify(statuses)},"ids":${JSON.stringify(ids)},"workflow":[${wf.join(',')}],"status":[${status.join(',')}],"createdAgo":[${created.join(',')}],"updatedAgo":[${updated.join(',')}],"headSeq":[${heads.join(',')}]${p}}`;
+    const statuses: RunStatus[] = [];
+    const status = pick(this.statuses).map((s) => {
+      const i = statuses.indexOf(s);
+      return i < 0 ? statuses.push(s) - 1 : i;
+    });
+    const parents = pick(this.parents);
+    const p = parents.some((x) => x !== undefined) ? `,"parent":${JSON.stringify(parents.map((x) => x ?? null))}` : '';
+    const ago = (times: readonly number[]): string => pick(times).map((t) => at - t).join(',');
+    return `{"statuses":${JSON.stringify(statuses)},"ids":${JSON.stringify(ids)},"workflow":[${pick(this.workflows).map((w) => index(workflows, w)).join(',')}],"status":[${status.join(',')}],"createdAgo":[${ago(this.created)}],"updatedAgo":[${ago(this.updated)}],"headSeq":[${pick(this.heads).join(',')}]${p}}`;
   }
 }
 
