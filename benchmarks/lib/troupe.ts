@@ -1,5 +1,6 @@
 // troupe as a system under test of runtime-throughput (loaded with a dynamic import, so
 // `--only langgraph` never loads troupe), and the two benchmark workflows.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { WorkflowDefinition } from '../../src/index.js';
 import type { SystemUnderTest, Workload, WorkflowName } from './workflows.js';
 
@@ -49,5 +50,18 @@ export const troupe: SystemUnderTest = {
       },
       close: () => rt.stop(),
     };
+  },
+};
+
+/**
+ * troupe as above, in a process where an AsyncLocalStorage is on, as in an app traced with
+ * OpenTelemetry or one that also runs LangChain: Node's promise hooks then run for every promise
+ * of the process. Measured in a process of its own (it cannot be turned off).
+ */
+export const troupeWithAsyncContext: SystemUnderTest = {
+  name: 'troupe-async-context',
+  async prepare(workflow): Promise<Workload> {
+    new AsyncLocalStorage<{ readonly tenant: string }>().enterWith({ tenant: 'bench' });
+    return troupe.prepare(workflow);
   },
 };

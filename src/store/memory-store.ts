@@ -25,6 +25,10 @@ export class MemoryStore implements Store {
   }
 
   async append(runId: string, entry: ContextEntry, patch?: Partial<RunRecord>): Promise<void> {
+    this.appendNow(runId, entry, patch);
+  }
+
+  appendNow(runId: string, entry: ContextEntry, patch?: Partial<RunRecord>): void {
     this.#open();
     const run = this.#run(runId);
     const log = this.#logs.get(runId)!;

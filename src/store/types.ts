@@ -129,6 +129,14 @@ export interface Store {
    * promises, or as `options.durability` asks (a workflow's override: `commit` skips the flush wait).
    */
   append(runId: string, entry: ContextEntry, patch?: Partial<RunRecord>, options?: AppendOptions): Promise<void>;
+  /**
+   * Optional, for a store that holds entries in memory: append as `append` does, stored when it
+   * returns (what `append` would reject with, it throws). A run then goes on to its next step at
+   * once instead of on a promise: the in-memory store's per-step path without a promise and a
+   * microtask per entry (sequential-3: ~10% more runs/s, fanout-4 with the parallel step on
+   * callbacks: ~20%). A store that writes anywhere else leaves it out.
+   */
+  appendNow?(runId: string, entry: ContextEntry, patch?: Partial<RunRecord>, options?: AppendOptions): void;
   updateRun(runId: string, patch: Partial<RunRecord>): Promise<void>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   listRuns(query?: RunQuery): Promise<RunRecord[]>;

@@ -1,6 +1,9 @@
 import { sealEntry, type AppendOptions, type ContextEntry, type EntryKind, type RunRecord, type Store } from '../store/index.js';
 import { deepFreeze } from '../util/index.js';
 
+/** What {@link ContextLog.write} returns when the store has the entry already: go on at once. */
+export const STORED = null;
+
 /** The read-only view of a run's context that expressions and agents see. */
 export type ContextView = Readonly<Record<string, unknown>>;
 
@@ -132,14 +135,15 @@ export class ContextLog {
   append(draft: EntryDraft, patch?: Partial<RunRecord>): Promise<ContextEntry> {
     const written = this.write(draft, patch);
     const entry = this.#entry!;
-    return written.then(() => entry);
+    return written === STORED ? Promise.resolve(entry) : written.then(() => entry);
   }
 
   /**
-   * Append an entry; the store's promise, which resolves when the store has it. The entry is
-   * sealed, and the view moved, before this returns: `lastEntry` is it.
+   * Append an entry; the store's promise, which resolves when the store has it, or
+   * {@link STORED} when it has it already (a store with `appendNow`; what it refused is thrown).
+   * The entry is sealed, and the view moved, before this returns: `lastEntry` is it.
    */
-  write(draft: EntryDraft, patch?: Partial<RunRecord>): Promise<void> {
+  write(draft: EntryDraft, patch?: Partial<RunRecord>): Promise<void> | typeof STORED {
     const output = deepFreeze(draft.output);
     const base = {
       seq: ++this.#seq,
@@ -158,8 +162,12 @@ export class ContextLog {
     this.record.headHash = entry.hash;
     this.record.updatedAt = entry.at;
     // The record's current steps travel with every append, so a reader sees where the run is.
-    const written = this.store.append(this.record.id, entry, patch ? { currentSteps: this.record.currentSteps, ...patch } : { currentSteps: this.record.currentSteps }, this.appendOptions);
-    this.#written = written;
+    const current = patch ? { currentSteps: this.record.currentSteps, ...patch } : { currentSteps: this.record.currentSteps };
+    let written: Promise<void> | typeof STORED;
+    if (this.store.appendNow) {
+      this.store.appendNow(this.record.id, entry, current, this.appendOptions);
+      written = STORED;
+    } else written = this.#written = this.store.append(this.record.id, entry, current, this.appendOptions);
     this.onAppend?.(entry); // after the append is under way: a listener's context() read includes it
     return written;
   }

@@ -6,7 +6,8 @@ import { callOnce, startCall, type CallDone, type StepHost } from './step-runner
 
 /** What fan-out needs from its run: record a call's result. */
 export interface FanOutHost extends StepHost {
-  recordCall(stepKey: string, r: CallDone & { ok: true }): Promise<void>;
+  /** Record a call's result: resolves when the store has it; null when it has it already. */
+  recordCall(stepKey: string, r: CallDone & { ok: true }): Promise<void> | null;
 }
 
 /** Branches and items already recorded (recovery): they are not run again. */
@@ -26,8 +27,11 @@ export function runParallel(host: FanOutHost, step: CompiledStep, view: ContextV
   return new Promise<FanOutResult>((resolve) => startParallel(host, step, view, resolve, skip));
 }
 
-/** {@link runParallel} on callbacks (the branches' calls too): one promise per branch less, at least. */
-function startParallel(host: FanOutHost, step: CompiledStep, view: ContextView, done: (r: FanOutResult) => void, skip?: FanOutDone): void {
+/**
+ * {@link runParallel} on callbacks (the branches' calls and, on the in-memory store, their
+ * records too): the per-step path of a parallel step, with no promise of its own.
+ */
+export function startParallel(host: FanOutHost, step: CompiledStep, view: ContextView, done: (r: FanOutResult) => void, skip?: FanOutDone): void {
   const branches = skip ? step.branches.filter((b) => !skip.branches.includes(b.name)) : step.branches;
   let left = branches.length;
   if (left === 0) return done({ ok: true });
@@ -55,7 +59,14 @@ function startParallel(host: FanOutHost, step: CompiledStep, view: ContextView, 
             controller.abort(r.error);
             return settle();
           }
-          host.recordCall(key, r).then(settle, broke);
+          let written;
+          try {
+            written = host.recordCall(key, r);
+          } catch (e) {
+            return broke(e);
+          }
+          if (written === null) settle();
+          else written.then(settle, broke);
         }, broke);
       } catch (e) {
         broke(e);

@@ -5,11 +5,12 @@ import type { OperatorInfo, RunEvent, RunHandle } from './types.js';
 import type { ContextEntry, RunRecord, RunStatus } from '../store/index.js';
 import { Cancellation, hashValue, type Cancellable } from '../util/index.js';
 import type { CompiledStep, CompiledWorkflow } from './compile.js';
-import { ContextLog, type ContextView, type EntryDraft } from './context.js';
+import { ContextLog, STORED, type ContextView, type EntryDraft } from './context.js';
 import type { MachineCore } from './machine.js';
 import { resolveRunState } from './run-logic.js';
 import { route, truthy } from './routing.js';
-import { errorOf, runMap, runParallel, type FanOutDone, type FanOutHost } from './fan-out.js';
+import { errorOf, runMap, runParallel, startParallel, type FanOutDone, type FanOutHost, type FanOutResult } from './fan-out.js';
+import { proceed } from './proceed.js';
 import type { ReplayState } from './replay.js';
 import type { ResponseCache } from './response-cache.js';
 import { Approvals } from './approvals.js';
@@ -243,6 +244,7 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
         case 'task':
           return startTask(this, step, this.log.view, (r) => this.#taskDone(step, r), failed);
         case 'parallel':
+          return startParallel(this, step, this.log.view, (r) => (r.ok ? proceed(() => this.#joined(step)) : void this.#stepFailed(step, r.error)));
         case 'map':
           return void this.#fanOut(step, this.log.view).catch(failed);
         case 'approval':
@@ -265,14 +267,26 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     try {
       const written = this.#write(step.id, r);
       const entry = this.log.lastEntry!;
-      written.then(() => {
+      const go = (): void => {
         try {
           this.#completed(entry);
           this.#stepDone(step, r.output, failed);
         } catch (e) {
           failed(e);
         }
-      }, failed);
+      };
+      if (written === STORED) proceed(go);
+      else written.then(go, failed);
+    } catch (e) {
+      failed(e);
+    }
+  }
+
+  /** A parallel step's branches all succeeded (each is recorded): on to the next step. */
+  #joined(step: CompiledStep): void {
+    const failed = (e: unknown): void => void this.#stepFailed(step, errorOf(e));
+    try {
+      this.#stepDone(step, this.log.view[step.id], failed);
     } catch (e) {
       failed(e);
     }
@@ -297,11 +311,12 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
 
   // ---- steps -----------------------------------------------------------------------------
 
+  /** A map step, or a parallel step's branches left after a restart. */
   async #fanOut(step: CompiledStep, view: ContextView, skip?: FanOutDone): Promise<void> {
-    const r = step.kind === 'parallel' ? await runParallel(this, step, view, skip) : await runMap(this, step, view, skip);
+    const r: FanOutResult & { items?: number } = step.kind === 'parallel' ? await runParallel(this, step, view, skip) : await runMap(this, step, view, skip);
     if (!r.ok) return this.#stepFailed(step, r.error);
-    if ('items' in r && r.items === 0) await this.log.append({ kind: 'step', step: step.id, output: [] });
-    this.#stepDone(step, this.log.view[step.id], (e) => void this.#stepFailed(step, errorOf(e)));
+    if (r.items === 0) await this.log.append({ kind: 'step', step: step.id, output: [] });
+    this.#joined(step);
   }
 
   /** A sub-run finished: record its outcome as this step's. */
@@ -323,13 +338,15 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
   }
 
   /** FanOutHost: append a successful call's result to the log. */
-  recordCall(stepKey: string, r: CallDone & { ok: true }): Promise<void> {
+  recordCall(stepKey: string, r: CallDone & { ok: true }): Promise<void> | typeof STORED {
     const written = this.#write(stepKey, r);
     const entry = this.log.lastEntry!;
-    return written.then(() => this.#completed(entry));
+    if (written !== STORED) return written.then(() => this.#completed(entry));
+    this.#completed(entry);
+    return STORED;
   }
 
-  #write(stepKey: string, r: CallDone & { ok: true }): Promise<void> {
+  #write(stepKey: string, r: CallDone & { ok: true }): Promise<void> | typeof STORED {
     return this.log.write({ kind: 'step', step: stepKey, agent: r.agent, inputHash: r.input === undefined ? undefined : hashValue(r.input), output: r.output, durationMs: r.durationMs, attempts: r.attempts });
   }
 
@@ -520,7 +537,6 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     if (status === 'completed') this.record.output = output;
     if (error) this.record.error = error;
     this.actor.send({ type: event });
-    this.#stopActor();
     try {
       const patch: Partial<RunRecord> = { status, currentSteps: [], updatedAt: this.record.updatedAt };
       if (status === 'completed') patch.output = output;
@@ -529,6 +545,9 @@ export class RunCore implements RunHandle, MachineCore, FanOutHost {
     } catch {
       // the store is closing: the in-memory outcome still stands for this process
     }
+    // After a wait: a step that ended on the in-memory store may finish the run from within the
+    // actor's own transition, where the event above waits in its mailbox until the transition ends.
+    this.#stopActor();
     this.#emit({ type: 'run.status', runId: this.id, status });
     this.#conclude(status === 'completed', status === 'completed' ? output : runError(this, status, error!));
     this.onDone?.(status === 'completed', status === 'completed' ? output : error);

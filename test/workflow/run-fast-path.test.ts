@@ -86,4 +86,25 @@ describe('the per-step path of task steps', () => {
     expect(run.actor.getSnapshot().status).toBe('stopped');
     expect((await failureOf(run)).code).toBe('TROUPE_RUNTIME_STOPPED');
   });
+
+  it('on the in-memory store, goes on from step to step without waiting: 1,000 steps that answer at once run in one go, every entry recorded in order', async () => {
+    const count = 1_000; // the most steps a workflow may have
+    const step = defineAgent({ id: 'step', execute: () => 1 });
+    rt = await createRuntime({ agents: [step] });
+    const steps = Object.fromEntries(Array.from({ length: count }, (_, i) => [`s${i}`, i + 1 < count ? { agent: 'step', next: `s${i + 1}` } : { agent: 'step' }]));
+    const run = await rt.start({ name: 'long', steps }, {});
+    expect(await run.result()).toBe(1);
+    const log = await run.context();
+    expect(log.map((e) => e.step)).toEqual(Array.from({ length: count }, (_, i) => `s${i}`));
+    const record = run.status();
+    expect(verifyChain(genesisHash(record.definitionHash, record.input), log, record).ok).toBe(true);
+  });
+
+  it('a run that ends within a step that answered at once ends its actor as done, not stopped', async () => {
+    const quick = defineAgent({ id: 'quick', execute: () => 'ok' });
+    rt = await createRuntime({ agents: [quick] });
+    const run = await rt.start({ name: 'q', steps: { a: { agent: 'quick', next: 'b' }, b: { parallel: { x: { agent: 'quick' }, y: { agent: 'quick' } } } } }, {});
+    await run.result();
+    expect((rt.getRun(run.id) as RunCore).actor.getSnapshot().status).toBe('done');
+  });
 });
