@@ -3,7 +3,7 @@ import type { MeasureOptions, SystemResult } from './measure.js';
 import type { IsolatedSystem, MeasureReply, MeasureRequest } from './measure-process.js';
 import type { WorkflowName } from './workflows.js';
 
-export { ISOLATED_SYSTEMS, type IsolatedSystem } from './measure-process.js';
+export type { IsolatedSystem } from './measure-process.js';
 
 /**
  * Measure one system on one workflow in a fresh Node process (measure-process.ts, through tsx,

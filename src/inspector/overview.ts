@@ -54,7 +54,9 @@ class Finished {
    * run, no array or status string of its own.
    */
   columns(at: number, workflows: Map<string, number>, skip: ReadonlySet<string>): string | null {
-    const pick = <T>(column: readonly T[]): readonly T[] => (skip.size === 0 ? column : column.filter((_, i) => !skip.has(this.ids[i]!)));
+    // Which runs go in (all, unless some are followed): one look-up per run, not one per column.
+    const kept = skip.size === 0 ? null : this.ids.map((id) => !skip.has(id));
+    const pick = <T>(column: readonly T[]): readonly T[] => (kept === null ? column : column.filter((_, i) => kept[i]));
     const ids = pick(this.ids);
     if (ids.length === 0) return null;
     const statuses: RunStatus[] = [];

@@ -1,13 +1,13 @@
 import { toErrorValue, type ErrorValue } from '../errors/index.js';
 import type { CompiledStep } from './compile.js';
-import type { ContextView } from './context.js';
+import { STORED, type ContextView } from './context.js';
 import { Cancellation } from '../util/index.js';
 import { callOnce, startCall, type CallDone, type StepHost } from './step-runner.js';
 
 /** What fan-out needs from its run: record a call's result. */
 export interface FanOutHost extends StepHost {
-  /** Record a call's result: resolves when the store has it; null when it has it already. */
-  recordCall(stepKey: string, r: CallDone & { ok: true }): Promise<void> | null;
+  /** Record a call's result: resolves when the store has it; {@link STORED} when it has it already. */
+  recordCall(stepKey: string, r: CallDone & { ok: true }): Promise<void> | typeof STORED;
 }
 
 /** Branches and items already recorded (recovery): they are not run again. */
@@ -65,7 +65,7 @@ export function startParallel(host: FanOutHost, step: CompiledStep, view: Contex
           } catch (e) {
             return broke(e);
           }
-          if (written === null) settle();
+          if (written === STORED) settle();
           else written.then(settle, broke);
         }, broke);
       } catch (e) {
